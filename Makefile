@@ -1,0 +1,170 @@
+# LANrage: one non-recursive GNU Makefile.  Objects go under $(BUILD).
+#
+#   make            build everything (installs missing Debian packages first)
+#   make check      unit, proto and integration tests
+#   make sanitize   the same tests, built with ASan + UBSan
+#   make fuzz       build the libFuzzer harnesses and run each FUZZ_SECONDS
+#   make demo       a local party in network namespaces
+#   make install    PREFIX, DESTDIR, SYSCONFDIR, RUNSTATEDIR are honoured
+
+PREFIX		?= /usr/local
+SBINDIR		?= $(PREFIX)/sbin
+BINDIR		?= $(PREFIX)/bin
+MANDIR		?= $(PREFIX)/share/man
+SYSCONFDIR	?= /etc
+RUNSTATEDIR	?= /run
+LOCALSTATEDIR	?= /var
+UNITDIR		?= $(PREFIX)/lib/systemd/system
+DESTDIR		?=
+
+BUILD		?= build
+CC		?= cc
+WERROR		?= 1
+SAN		?= 0
+FUZZ_SECONDS	?= 60
+FUZZ_CC		?= clang
+
+PKGS		:= libevent sqlite3 libsodium jansson libnl-3.0 \
+		   libnl-route-3.0 libnl-genl-3.0 libpcap libcap-ng libseccomp
+
+# Evaluated once, on first use: after `deps` has installed pkg-config.
+PKG_CFLAGS	= $(eval PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS)))$(PKG_CFLAGS)
+PKG_LIBS	= $(eval PKG_LIBS := $(shell pkg-config --libs $(PKGS)))$(PKG_LIBS)
+CHECK_CFLAGS	= $(eval CHECK_CFLAGS := $(shell pkg-config --cflags check))$(CHECK_CFLAGS)
+CHECK_LIBS	= $(eval CHECK_LIBS := $(shell pkg-config --libs check))$(CHECK_LIBS)
+
+WARN		:= -Wall -Wextra -Wshadow -Wpointer-arith -Wstrict-prototypes \
+		   -Wmissing-prototypes -Wno-unused-parameter
+ifeq ($(WERROR),1)
+WARN		+= -Werror
+endif
+ifeq ($(SAN),1)
+SANFLAGS	:= -fsanitize=address,undefined -fno-omit-frame-pointer \
+		   -fno-sanitize-recover=undefined
+endif
+
+CFLAGS		?= -O2 -g
+ALL_CFLAGS	= -std=gnu11 $(WARN) $(SANFLAGS) -D_GNU_SOURCE \
+		  -DLR_SYSCONFDIR='"$(SYSCONFDIR)"' \
+		  -DLR_RUNSTATEDIR='"$(RUNSTATEDIR)"' \
+		  -DLR_LOCALSTATEDIR='"$(LOCALSTATEDIR)"' \
+		  -I. $(PKG_CFLAGS) $(CFLAGS) $(CPPFLAGS)
+ALL_LDFLAGS	= $(SANFLAGS) $(LDFLAGS)
+
+# Debian packages: to build, to test, to fuzz.
+DEB_BUILD	:= gcc make pkg-config libevent-dev libsqlite3-dev \
+		   libsodium-dev libjansson-dev libnl-3-dev libnl-route-3-dev \
+		   libnl-genl-3-dev libpcap-dev libcap-ng-dev libseccomp-dev
+DEB_TEST	:= check iproute2 util-linux procps
+DEB_FUZZ	:= clang libclang-rt-14-dev
+
+LIB_SRCS	:= $(wildcard lib/*.c) $(wildcard proto/*.c)
+LIB_OBJS	:= $(LIB_SRCS:%.c=$(BUILD)/%.o)
+LIB		:= $(BUILD)/liblanrage.a
+
+NETD_MAIN	:= lanrage-netd/netd.c
+NETD_SRCS	:= $(filter-out $(NETD_MAIN),$(wildcard lanrage-netd/*.c))
+NETD_OBJS	:= $(NETD_SRCS:%.c=$(BUILD)/%.o)
+NETD_LIB	:= $(BUILD)/liblanrage-netd.a
+NETD_BIN	:= $(BUILD)/lanrage-netd
+
+PROGS		:= $(NETD_BIN)
+DAEMON_LIBS	:= $(NETD_LIB)
+
+UNIT_SRCS	:= $(wildcard tests/unit/check_*.c) $(wildcard tests/proto/check_*.c)
+UNIT_BINS	:= $(UNIT_SRCS:%.c=$(BUILD)/%)
+ITEST_SRCS	:= $(wildcard tests/integration/*.c)
+ITEST_BINS	:= $(ITEST_SRCS:%.c=$(BUILD)/%)
+ITESTS		:= $(sort $(wildcard tests/integration/[0-9]*.sh))
+FUZZ_SRCS	:= $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS	:= $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+
+MAN8		:= $(wildcard man/*.8)
+MAN5		:= $(wildcard man/*.5)
+UNITS		:= $(wildcard etc/systemd/*.service)
+CONFS		:= $(wildcard etc/*.conf)
+
+.PHONY: all deps deps-fuzz check unit integration sanitize fuzz demo \
+	install uninstall clean
+
+all: $(PROGS)
+
+deps:
+	@sh tests/deps.sh $(DEB_BUILD) $(DEB_TEST)
+
+deps-fuzz:
+	@sh tests/deps.sh $(DEB_BUILD) $(DEB_FUZZ)
+
+$(BUILD)/%.o: %.c | deps
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(LIB): $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(NETD_LIB): $(NETD_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(NETD_BIN): $(BUILD)/lanrage-netd/netd.o $(NETD_LIB) $(LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+# Tests link the real internals of every daemon.
+$(BUILD)/tests/%: $(BUILD)/tests/%.o $(DAEMON_LIBS) $(LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(PKG_LIBS)
+
+$(BUILD)/tests/%.o: tests/%.c | deps
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -MMD -MP -c -o $@ $<
+
+check: $(PROGS) $(UNIT_BINS) $(ITEST_BINS)
+	@BUILD=$(BUILD) sh tests/run.sh $(UNIT_BINS) -- $(ITESTS)
+
+unit: $(UNIT_BINS)
+	@BUILD=$(BUILD) sh tests/run.sh $(UNIT_BINS) --
+
+integration: $(PROGS) $(ITEST_BINS)
+	@BUILD=$(BUILD) sh tests/run.sh -- $(ITESTS)
+
+sanitize:
+	$(MAKE) BUILD=build/san SAN=1 check
+
+# libFuzzer harnesses are built with clang against the library sources.
+FUZZ_CFLAGS	= -std=gnu11 -g -O1 -D_GNU_SOURCE -I. $(PKG_CFLAGS) \
+		  -fsanitize=fuzzer,address,undefined
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(NETD_SRCS) | deps-fuzz
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $^ $(PKG_LIBS)
+
+fuzz: $(FUZZ_BINS)
+	@BUILD=$(BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/fuzz/run.sh $(FUZZ_BINS)
+
+demo: $(PROGS) $(ITEST_BINS)
+	@BUILD=$(BUILD) sh tests/demo.sh
+
+install: $(PROGS)
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 \
+	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(UNITDIR) \
+	    $(DESTDIR)$(SYSCONFDIR)/lanrage
+	install -m 755 $(PROGS) $(DESTDIR)$(SBINDIR)/
+	$(if $(MAN8),install -m 644 $(MAN8) $(DESTDIR)$(MANDIR)/man8/)
+	$(if $(MAN5),install -m 644 $(MAN5) $(DESTDIR)$(MANDIR)/man5/)
+	$(if $(UNITS),install -m 644 $(UNITS) $(DESTDIR)$(UNITDIR)/)
+	@for f in $(CONFS); do \
+	    t=$(DESTDIR)$(SYSCONFDIR)/lanrage/$${f#etc/}; \
+	    if [ -e "$$t" ]; then echo "keeping existing $$t"; \
+	    else install -m 644 "$$f" "$$t"; fi; \
+	done
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(SBINDIR)/,$(notdir $(PROGS)))
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(MAN8)))
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man5/,$(notdir $(MAN5)))
+	rm -f $(addprefix $(DESTDIR)$(UNITDIR)/,$(notdir $(UNITS)))
+	@echo "configuration in $(DESTDIR)$(SYSCONFDIR)/lanrage left in place"
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
