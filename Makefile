@@ -66,7 +66,7 @@ NETD_MAIN	:= lanrage-netd/netd.c
 NETD_SRCS	:= $(filter-out $(NETD_MAIN),$(wildcard lanrage-netd/*.c))
 NETD_OBJS	:= $(NETD_SRCS:%.c=$(BUILD)/%.o)
 NETD_LIB	:= $(BUILD)/liblanrage-netd.a
-NETD_BIN	:= $(BUILD)/lanrage-netd
+NETD_BIN	:= $(BUILD)/sbin/lanrage-netd
 
 PROGS		:= $(NETD_BIN)
 DAEMON_LIBS	:= $(NETD_LIB)
@@ -108,6 +108,7 @@ $(NETD_LIB): $(NETD_OBJS)
 	ar rcs $@ $^
 
 $(NETD_BIN): $(BUILD)/lanrage-netd/netd.o $(NETD_LIB) $(LIB)
+	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 # Tests link the real internals of every daemon.
@@ -150,7 +151,11 @@ install: $(PROGS)
 	install -m 755 $(PROGS) $(DESTDIR)$(SBINDIR)/
 	$(if $(MAN8),install -m 644 $(MAN8) $(DESTDIR)$(MANDIR)/man8/)
 	$(if $(MAN5),install -m 644 $(MAN5) $(DESTDIR)$(MANDIR)/man5/)
-	$(if $(UNITS),install -m 644 $(UNITS) $(DESTDIR)$(UNITDIR)/)
+	@for u in $(UNITS); do \
+	    sed 's|@SBINDIR@|$(SBINDIR)|g' "$$u" > \
+	        $(DESTDIR)$(UNITDIR)/$${u##*/} && \
+	    chmod 644 $(DESTDIR)$(UNITDIR)/$${u##*/}; \
+	done
 	@for f in $(CONFS); do \
 	    t=$(DESTDIR)$(SYSCONFDIR)/lanrage/$${f#etc/}; \
 	    if [ -e "$$t" ]; then echo "keeping existing $$t"; \
