@@ -36,7 +36,10 @@ struct msg_hdr {
 	uint32_t	 pid;
 };
 
-/* A received frame.  data points into the channel until the next get. */
+/*
+ * A received frame.  data points into the channel until the next get
+ * or read.
+ */
 struct msg {
 	struct msg_hdr	 hdr;
 	const uint8_t	*data;
@@ -52,7 +55,10 @@ struct msgchan {
 	size_t		 wqmax;		/* max bytes queued for writing */
 	struct buf	 rbuf;		/* bytes read, not yet a frame */
 	int		 rfds[MSG_MAXFDS_QUEUED];
+	/* Stream offsets [from, to) of the read that brought each fd. */
+	uint64_t	 rfdpos[MSG_MAXFDS_QUEUED][2];
 	size_t		 nrfds;
+	uint64_t	 rpos;		/* stream offset of rbuf.data[0] */
 	size_t		 pending;	/* bytes of rbuf taken by last get */
 	struct msg_out	*wq_head;
 	struct msg_out	*wq_tail;
