@@ -84,6 +84,8 @@ MAN5		:= $(wildcard man/*.5)
 UNITS		:= $(wildcard etc/systemd/*.service)
 CONFS		:= $(wildcard etc/*.conf)
 
+.SECONDARY:
+
 .PHONY: all deps deps-fuzz check unit integration sanitize fuzz demo \
 	install uninstall clean
 

@@ -3,7 +3,7 @@
 # that removes everything however the test ends.  Source it; needs root.
 
 BUILD=${BUILD:-build}
-NETD=$(pwd)/$BUILD/sbin/lanrage-netd
+NETD=${NETD:-$(pwd)/$BUILD/sbin/lanrage-netd}
 CLIENT=$(pwd)/$BUILD/tests/integration/netd-client
 CLIENT_UID=65534
 NETD_UID=65533
