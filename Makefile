@@ -41,10 +41,12 @@ endif
 ifeq ($(SAN),1)
 SANFLAGS	:= -fsanitize=address,undefined -fno-omit-frame-pointer \
 		   -fno-sanitize-recover=undefined
+# The sanitizer runtimes make syscalls no daemon allowlist should carry.
+SANDEFS		:= -DLR_SANITIZE
 endif
 
 CFLAGS		?= -O2 -g
-ALL_CFLAGS	= -std=gnu11 $(WARN) $(SANFLAGS) -D_GNU_SOURCE \
+ALL_CFLAGS	= -std=gnu11 $(WARN) $(SANFLAGS) $(SANDEFS) -D_GNU_SOURCE \
 		  -DLR_SYSCONFDIR='"$(SYSCONFDIR)"' \
 		  -DLR_RUNSTATEDIR='"$(RUNSTATEDIR)"' \
 		  -DLR_LOCALSTATEDIR='"$(LOCALSTATEDIR)"' \

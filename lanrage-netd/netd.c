@@ -4,6 +4,7 @@
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 
 #include <errno.h>
@@ -189,6 +190,27 @@ netd_reload(int signo, void *arg)
 }
 
 /*
+ * What netd does after start-up, and all it may do: the event loop,
+ * netlink and AF_PACKET sockets, TUN opens and ioctls, memory, logging
+ * (syslog, localtime), re-reading its config on SIGHUP.  Anything else
+ * fails with EPERM.
+ */
+static const int netd_syscalls[] = {
+	__NR_read, __NR_write, __NR_readv, __NR_writev, __NR_close,
+	__NR_openat, __NR_newfstatat, __NR_fstat, __NR_lseek, __NR_pread64,
+	__NR_fcntl, __NR_ioctl, __NR_access, __NR_faccessat,
+	__NR_mmap, __NR_munmap, __NR_mprotect, __NR_mremap, __NR_brk,
+	__NR_madvise, __NR_futex, __NR_getrandom, __NR_clock_gettime,
+	__NR_epoll_wait, __NR_epoll_pwait, __NR_epoll_ctl, __NR_poll,
+	__NR_rt_sigaction, __NR_rt_sigprocmask, __NR_rt_sigreturn,
+	__NR_socket, __NR_bind, __NR_connect, __NR_accept4, __NR_getsockopt,
+	__NR_setsockopt, __NR_getsockname, __NR_sendmsg, __NR_recvmsg,
+	__NR_sendto, __NR_recvfrom, __NR_dup, __NR_getpid, __NR_gettid,
+	__NR_getuid, __NR_geteuid, __NR_getgid, __NR_getegid, __NR_uname,
+	__NR_exit, __NR_exit_group, __NR_tgkill,
+};
+
+/*
  * CAP_NET_ADMIN: interfaces, addresses, routes, qdiscs, TUNSETIFF.
  * CAP_NET_RAW: AF_PACKET capture and inject sockets.
  * The uid changes only when RunAs is not root: every TUN needs a fresh
@@ -207,6 +229,10 @@ netd_sandbox(void)
 	p.gid = conf.runas.gid;
 	p.caps = caps;
 	p.ncaps = sizeof(caps) / sizeof(caps[0]);
+#ifndef LR_SANITIZE
+	p.syscalls = netd_syscalls;
+	p.nsyscalls = sizeof(netd_syscalls) / sizeof(netd_syscalls[0]);
+#endif
 	if (sandbox_enter(&p) == -1)
 		fatal("sandbox");
 	if (access("/dev/net/tun", R_OK | W_OK) == -1)
@@ -287,8 +313,8 @@ main(int argc, char *argv[])
 	lfd = netd_listen(sock_path);
 	if (!debug && daemon(0, 0) == -1)
 		fatal("daemon");
-	netd_sandbox();
 	netd_setup_events(lfd);
+	netd_sandbox();
 	log_info("listening on %s, serving uid %u", sock_path,
 	    (unsigned)conf.user.uid);
 	proc_loop();

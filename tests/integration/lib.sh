@@ -19,6 +19,9 @@ die() { echo "not ok - $*"; [ -n "$RUN" ] && tail -n 30 "$RUN/netd.log" 2>/dev/n
 
 cleanup() {
 	[ -n "${NETD_PID:-}" ] && kill "$NETD_PID" 2>/dev/null && sleep 0.2
+	# nothing of ours may outlive the namespace
+	pids=$(ip netns pids "$NS" 2>/dev/null)
+	[ -n "$pids" ] && kill -9 $pids 2>/dev/null
 	ip netns del "$NS" 2>/dev/null
 	[ -n "$RUN" ] && rm -rf "$RUN"
 }
