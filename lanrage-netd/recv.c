@@ -307,6 +307,26 @@ netd_recv_route(struct proc_chan *c, struct msg *m, int add)
 	netd_reply_ok(c, m->hdr.id);
 }
 
+/*
+ * Capture and inject: netd's own interfaces, or the one LAN interface the
+ * config names (a passed packet socket could transmit on it: see
+ * proto/netd.md).
+ */
+static bool
+netd_lan_target(struct proc_chan *c, uint32_t id, uint32_t ifindex)
+{
+	char	 name[NETD_IFNAMSIZ];
+
+	if (ledger_link(ifindex) != NULL)
+		return netd_own_link(c, id, ifindex) != NULL;
+	if (netd_policy->lan_if[0] != '\0' &&
+	    kif_ifname(ifindex, name) == 0 &&
+	    strcmp(name, netd_policy->lan_if) == 0)
+		return true;
+	netd_reply_error(c, id, NETD_E_NOT_OURS, 0, "ifindex %u", ifindex);
+	return false;
+}
+
 static void
 netd_recv_capture_open(struct proc_chan *c, struct msg *m)
 {
@@ -335,6 +355,8 @@ netd_recv_capture_open(struct proc_chan *c, struct msg *m)
 		    req.ifindex);
 		return;
 	}
+	if (!netd_lan_target(c, m->hdr.id, req.ifindex))
+		return;
 	if (kif_capture_open(req.ifindex, req.ranges, req.nranges, &fd) == -1) {
 		netd_reply_kernel(c, m->hdr.id, name);
 		return;
@@ -344,22 +366,6 @@ netd_recv_capture_open(struct proc_chan *c, struct msg *m)
 	netd_enc_capture_fd(&b, &rep);
 	netd_send(c, NETD_MSG_CAPTURE_FD, m->hdr.id, fd, &b);
 	close(fd);
-}
-
-/* netd's own interfaces, or the one LAN interface the config names. */
-static bool
-netd_inject_target(struct proc_chan *c, uint32_t id, uint32_t ifindex)
-{
-	char	 name[NETD_IFNAMSIZ];
-
-	if (ledger_link(ifindex) != NULL)
-		return netd_own_link(c, id, ifindex) != NULL;
-	if (netd_policy->lan_if[0] != '\0' &&
-	    kif_ifname(ifindex, name) == 0 &&
-	    strcmp(name, netd_policy->lan_if) == 0)
-		return true;
-	netd_reply_error(c, id, NETD_E_NOT_OURS, 0, "ifindex %u", ifindex);
-	return false;
 }
 
 static void
@@ -396,7 +402,7 @@ netd_recv_inject(struct proc_chan *c, struct msg *m)
 		    req.dport);
 		return;
 	}
-	if (!netd_inject_target(c, m->hdr.id, req.ifindex))
+	if (!netd_lan_target(c, m->hdr.id, req.ifindex))
 		return;
 	if (kif_inject(&req) == -1) {
 		netd_reply_kernel(c, m->hdr.id, dbuf);

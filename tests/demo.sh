@@ -20,7 +20,7 @@ tun-ping 10.66.0.2 10.66.0.1
 udp-send 255.255.255.255 4445 game-lobby-broadcast
 capture-expect 4445
 inject $ 17 10.66.0.7 4445 255.255.255.255 4445 lobby-from-a-peer
-tun-expect-udp 4445
+tun-expect-udp 4445 10.66.0.7
 SCRIPT
 echo
 echo "--- the client has gone; netd removed what it made:"

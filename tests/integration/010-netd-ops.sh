@@ -28,16 +28,18 @@ capture-expect 4445
 udp-send 255.255.255.255 5353 not-captured
 capture-none 5353
 inject $ 17 10.66.0.5 4445 255.255.255.255 4445 injected
-tun-expect-udp 4445
+tun-expect-udp 4445 10.66.0.5
 qos $ 17:27015-27016:0 6:27015-27015:2
-sh tc qdisc show dev lanrage0 | grep -q prio
-sh tc filter show dev lanrage0 | grep -q .
+sh tc qdisc show dev lanrage0 | grep -q 'htb 1:'
+sh tc class show dev lanrage0 | grep -q 'class htb 1:1'
+sh test "$(tc filter show dev lanrage0 | grep -c 'flowid 1:1')" -ge 2
+sh test "$(tc filter show dev lanrage0 | grep -c 'flowid 1:3')" -ge 1
 qosclear $
-sh ! tc qdisc show dev lanrage0 | grep -q prio
-addr del $ 10.66.0.1/16
-sh ! ip -o addr show dev lanrage0 | grep -q 10.66.0.1
+sh ! tc qdisc show dev lanrage0 | grep -q htb
 route del $ 10.66.200.0/24
 sh ! ip route show dev lanrage0 | grep -q 10.66.200.0
+addr del $ 10.66.0.1/16
+sh ! ip -o addr show dev lanrage0 | grep -q 10.66.0.1
 tun lanrage1 mq
 queue $
 linkdel $

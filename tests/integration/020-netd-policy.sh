@@ -26,6 +26,7 @@ linkset $ 0 up
 !5 capture $ 22-22
 !5 capture $ 4445-4446
 !13 capture 99999 4445-4445
+!2 capture @lo 4445-4445
 !6 inject $ 6 10.66.0.5 4445 255.255.255.255 4445 tcp-is-refused
 !6 inject $ 1 10.66.0.5 4445 255.255.255.255 4445 icmp-is-refused
 !7 inject $ 17 192.168.0.5 4445 255.255.255.255 4445 src-outside

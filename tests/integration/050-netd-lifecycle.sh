@@ -38,7 +38,9 @@ ok "the ledger removes the interface even while the client holds its fd"
 
 # SIGTERM while a client is connected.
 mkfifo "$RUN/fifo"
-client < "$RUN/fifo" > "$RUN/client.out" 2>&1 &
+ip netns exec "$NS" setpriv --reuid=$CLIENT_UID --regid=$CLIENT_UID \
+    --clear-groups "$CLIENT" "$RUN/netd.sock" < "$RUN/fifo" \
+    > "$RUN/client.out" 2>&1 &
 exec 3>"$RUN/fifo"
 echo 'tun lanrage0' >&3
 echo 'addr add $ 10.66.0.1/16' >&3

@@ -20,13 +20,17 @@
  *	expect-close			netd must close within 2 s
  *	disconnect			close the socket, keep the TUN fd
  *	tun-ping SRC DST		ICMP echo into the TUN fd, reply back
- *	tun-expect-udp DPORT		a UDP datagram to DPORT leaves the TUN
+ *	tun-expect-udp DPORT [SRC]	a UDP datagram to DPORT (from SRC)
+ *					leaves the TUN
  *	capture-expect DPORT		the capture fd sees one to DPORT
  *	capture-none DPORT		... and sees none for 500 ms
  *	udp-send DST PORT TEXT		a UDP datagram (SO_BROADCAST set)
+ *	udp-recv PORT SRC TEXT		a socket on 0.0.0.0:PORT gets TEXT
+ *					from SRC within 2 s
  *	sh COMMAND			run COMMAND; it must exit 0
  *
- * IF is a number, "$" (the last TUN) or "@name".
+ * IF is a number, "$" (the last TUN) or "@name".  With SOCKET "-" no
+ * connection is made, for the commands that need none.
  */
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -59,6 +63,7 @@ static int		 cap_fd = -1;
 static unsigned int	 last_if;
 static uint32_t		 next_id = 1;
 static int		 lineno;
+static uint8_t		 want_src[4];	/* 0.0.0.0: any source */
 
 static void __attribute__((noreturn, format(printf, 1, 2)))
 fail(const char *fmt, ...)
@@ -547,6 +552,9 @@ match_udp_port(const uint8_t *p, ssize_t n, long port)
 		return 0;
 	if (((p[ihl + 2] << 8) | p[ihl + 3]) != port)
 		return 0;
+	if (memcmp(want_src, "\0\0\0\0", 4) != 0 &&
+	    memcmp(want_src, p + 12, 4) != 0)
+		return 0;
 	printf("  udp %u.%u.%u.%u:%u -> %u.%u.%u.%u:%ld\n", p[12], p[13],
 	    p[14], p[15], (p[ihl] << 8) | p[ihl + 1], p[16], p[17], p[18],
 	    p[19], port);
@@ -588,6 +596,40 @@ cmd_udp_send(int argc, char **argv)
 	    sendto(s, argv[3], strlen(argv[3]), 0, (struct sockaddr *)&sin,
 	    sizeof(sin)) == -1)
 		fail("udp-send: %s", strerror(errno));
+	close(s);
+}
+
+static void
+cmd_udp_recv(int argc, char **argv)
+{
+	struct sockaddr_in	 sin, from;
+	socklen_t		 flen = sizeof(from);
+	char			 buf[2048], src[INET_ADDRSTRLEN];
+	ssize_t			 n;
+	int			 s, on = 1;
+
+	if (argc != 4)
+		fail("udp-recv PORT SRC TEXT");
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons((uint16_t)strtoul(argv[1], NULL, 10));
+	if ((s = socket(AF_INET, SOCK_DGRAM, 0)) == -1 ||
+	    setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) == -1 ||
+	    bind(s, (struct sockaddr *)&sin, sizeof(sin)) == -1)
+		fail("udp-recv: %s", strerror(errno));
+	printf("  listening on 0.0.0.0:%s\n", argv[1]);
+	fflush(stdout);
+	if (wait_readable(s, 2000) <= 0)
+		fail("udp-recv: nothing within 2 s");
+	n = recvfrom(s, buf, sizeof(buf) - 1, 0, (struct sockaddr *)&from,
+	    &flen);
+	if (n < 0)
+		fail("udp-recv: %s", strerror(errno));
+	buf[n] = '\0';
+	inet_ntop(AF_INET, &from.sin_addr, src, sizeof(src));
+	printf("  got \"%s\" from %s:%u\n", buf, src, ntohs(from.sin_port));
+	if (strcmp(src, argv[2]) != 0 || strcmp(buf, argv[3]) != 0)
+		fail("udp-recv: wanted \"%s\" from %s", argv[3], argv[2]);
 	close(s);
 }
 
@@ -640,10 +682,18 @@ dispatch(int argc, char **argv, const char *rest, int expect)
 		cmd_tun_ping(argc, argv);
 	else if (strcmp(c, "tun-expect-udp") == 0 && argc == 2)
 		cmd_expect_udp(tun_fd, "tun", argv[1], 1);
+	else if (strcmp(c, "tun-expect-udp") == 0 && argc == 3) {
+		if (inet_pton(AF_INET, argv[2], want_src) != 1)
+			fail("bad address %s", argv[2]);
+		cmd_expect_udp(tun_fd, "tun", argv[1], 1);
+		memset(want_src, 0, sizeof(want_src));
+	}
 	else if (strcmp(c, "capture-expect") == 0 && argc == 2)
 		cmd_expect_udp(cap_fd, "capture", argv[1], 1);
 	else if (strcmp(c, "capture-none") == 0 && argc == 2)
 		cmd_expect_udp(cap_fd, "capture", argv[1], 0);
+	else if (strcmp(c, "udp-recv") == 0)
+		cmd_udp_recv(argc, argv);
 	else if (strcmp(c, "udp-send") == 0)
 		cmd_udp_send(argc, argv);
 	else if (strcmp(c, "sh") == 0)
@@ -689,7 +739,8 @@ main(int argc, char *argv[])
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	client_connect(argv[1]);
+	if (strcmp(argv[1], "-") != 0)
+		client_connect(argv[1]);
 	while (fgets(line, sizeof(line), stdin) != NULL) {
 		lineno++;
 		run_line(line);
