@@ -138,7 +138,7 @@ sanitize:
 # libFuzzer harnesses are built with clang against the library sources.
 FUZZ_CFLAGS	= -std=gnu11 -g -O1 -D_GNU_SOURCE -I. $(PKG_CFLAGS) \
 		  -fsanitize=fuzzer,address,undefined
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(NETD_SRCS) | deps-fuzz
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) | deps-fuzz
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $^ $(PKG_LIBS)
 
