@@ -524,47 +524,48 @@ conf_set_ifname(struct conf_ctx *ctx, void *field, const char *val)
 	return 0;
 }
 
-/* The first use in a file replaces the default, later ones append. */
+/*
+ * The first use in a file replaces the default, later ones append: *n
+ * counts the elements of arr, add holds addn more of size elsize.
+ */
+static int
+conf_list_append(struct conf_ctx *ctx, size_t *n, void *arr,
+    const void *add, size_t addn, size_t elsize, bool first)
+{
+	size_t	 cur = first ? 0 : *n;
+
+	if (cur > CONF_LIST_MAX || addn > CONF_LIST_MAX - cur)
+		return conf_err(ctx, ctx->key, "too many entries (max %d)",
+		    CONF_LIST_MAX);
+	memcpy((uint8_t *)arr + cur * elsize, add, addn * elsize);
+	*n = cur + addn;
+	return 0;
+}
+
 static int
 conf_set_prefixes(struct conf_ctx *ctx, void *field, const char *val,
     bool first)
 {
-	struct conf_prefixes	 cur, add;
+	struct conf_prefixes	*cur = field, add;
 	const char		*why;
 
 	if (conf_parse_prefixes(val, &add, &why) == -1)
 		return conf_err(ctx, ctx->key, "%s", why);
-	memcpy(&cur, field, sizeof(cur));
-	if (first)
-		cur.n = 0;
-	if (cur.n > CONF_LIST_MAX || add.n > CONF_LIST_MAX - cur.n)
-		return conf_err(ctx, ctx->key, "too many entries (max %d)",
-		    CONF_LIST_MAX);
-	memcpy(&cur.p[cur.n], add.p, add.n * sizeof(add.p[0]));
-	cur.n += add.n;
-	memcpy(field, &cur, sizeof(cur));
-	return 0;
+	return conf_list_append(ctx, &cur->n, cur->p, add.p, add.n,
+	    sizeof(add.p[0]), first);
 }
 
 static int
 conf_set_ports(struct conf_ctx *ctx, void *field, const char *val,
     bool first)
 {
-	struct conf_ports	 cur, add;
+	struct conf_ports	*cur = field, add;
 	const char		*why;
 
 	if (conf_parse_ports(val, &add, &why) == -1)
 		return conf_err(ctx, ctx->key, "%s", why);
-	memcpy(&cur, field, sizeof(cur));
-	if (first)
-		cur.n = 0;
-	if (cur.n > CONF_LIST_MAX || add.n > CONF_LIST_MAX - cur.n)
-		return conf_err(ctx, ctx->key, "too many entries (max %d)",
-		    CONF_LIST_MAX);
-	memcpy(&cur.r[cur.n], add.r, add.n * sizeof(add.r[0]));
-	cur.n += add.n;
-	memcpy(field, &cur, sizeof(cur));
-	return 0;
+	return conf_list_append(ctx, &cur->n, cur->r, add.r, add.n,
+	    sizeof(add.r[0]), first);
 }
 
 static int

@@ -394,27 +394,24 @@ netd_dec_capture_open(const void *p, size_t len,
 	return (0);
 }
 
-/* CAPTURE_FD */
+/* CAPTURE_FD: the same 4 bytes as the ifindex payload. */
 
 int
 netd_enc_capture_fd(struct buf *b, const struct netd_capture_fd *m)
 {
-	if (m->ifindex == 0)
-		return (fail(EINVAL));
-	return (buf_put_u32(b, m->ifindex));
+	struct netd_ifindex	 i = { .ifindex = m->ifindex };
+
+	return (netd_enc_ifindex(b, &i));
 }
 
 int
 netd_dec_capture_fd(const void *p, size_t len, struct netd_capture_fd *out)
 {
-	struct bufr	 r;
-	uint32_t	 ifindex;
+	struct netd_ifindex	 i;
 
-	bufr_init(&r, p, len);
-	if (bufr_get_u32(&r, &ifindex) == -1 || bufr_end(&r) == -1 ||
-	    ifindex == 0)
-		return (fail(EBADMSG));
-	out->ifindex = ifindex;
+	if (netd_dec_ifindex(p, len, &i) == -1)
+		return (-1);
+	out->ifindex = i.ifindex;
 	return (0);
 }
 
