@@ -1,0 +1,524 @@
+/*
+ * The packet path.  Each worker owns one TUN queue and one UDP socket and
+ * moves batches: TUN -> encrypt -> sendmmsg, and recvmmsg -> decrypt ->
+ * TUN.  Buffers are allocated once per worker; nothing on the way of a
+ * data packet allocates.  Handshake messages are collected during a batch
+ * and handled after it, under the device write lock.
+ */
+#include <sys/epoll.h>
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lib/log.h"
+#include "lib/wg/device_int.h"
+
+#define WG_HS_BATCH	16	/* handshake messages kept per batch */
+
+struct wg_slot {
+	uint8_t			 buf[WG_SLOT_SIZE];
+	struct sockaddr_storage	 addr;
+};
+
+struct wg_batch {
+	struct wg_slot		 slot[WG_DEVICE_BATCH];
+	struct mmsghdr		 msg[WG_DEVICE_BATCH];
+	struct iovec		 iov[WG_DEVICE_BATCH];
+	struct wg_peer		*kick[WG_DEVICE_BATCH];
+	size_t			 nkick;
+};
+
+struct wg_hs_msg {
+	uint8_t			 buf[WG_INITIATION_LEN];
+	size_t			 len;
+	struct sockaddr_storage	 addr;
+	socklen_t		 addrlen;
+};
+
+struct wg_wstate {
+	struct wg_worker	*w;
+	struct wg_device	*dev;
+	struct wg_batch		 rx;
+	struct wg_batch		 tx;
+	struct wg_hs_msg	 hs[WG_HS_BATCH];
+	size_t			 nhs;
+};
+
+/* Where an IP packet goes, or comes from. */
+static bool
+wg_ip_addr(const uint8_t *pkt, size_t len, bool dst, int *af,
+    const uint8_t **addr)
+{
+	if (len >= 20 && (pkt[0] >> 4) == 4) {
+		*af = AF_INET;
+		*addr = pkt + (dst ? 16 : 12);
+		return true;
+	}
+	if (len >= 40 && (pkt[0] >> 4) == 6) {
+		*af = AF_INET6;
+		*addr = pkt + (dst ? 24 : 8);
+		return true;
+	}
+	return false;
+}
+
+/* The inner packet's own length, which drops the padding. */
+static size_t
+wg_ip_len(const uint8_t *pkt, size_t len)
+{
+	size_t	 n;
+
+	if (len >= 20 && (pkt[0] >> 4) == 4)
+		n = (size_t)pkt[2] << 8 | pkt[3];
+	else if (len >= 40 && (pkt[0] >> 4) == 6)
+		n = ((size_t)pkt[4] << 8 | pkt[5]) + 40;
+	else
+		return 0;
+	return n <= len ? n : 0;
+}
+
+static void
+wg_kick_add(struct wg_batch *b, struct wg_peer *p)
+{
+	size_t	 i;
+
+	atomic_store(&p->want_handshake, true);
+	for (i = 0; i < b->nkick; i++)
+		if (b->kick[i] == p)
+			return;
+	if (b->nkick < WG_DEVICE_BATCH)
+		b->kick[b->nkick++] = p;
+}
+
+/* Wake the timer thread: it starts the handshakes that were asked for. */
+static void
+wg_kick_timer(struct wg_device *dev, struct wg_batch *b)
+{
+	uint64_t	 one = 1;
+
+	if (b->nkick == 0)
+		return;
+	b->nkick = 0;
+	if (write(dev->timer_kickfd, &one, sizeof(one)) == -1)
+		log_debug("%s: %s", __func__, strerror(errno));
+}
+
+/* Hold a packet until the peer has a session (peer lock held). */
+static void
+wg_stage(struct wg_device *dev, struct wg_peer *p, const uint8_t *pkt,
+    size_t len)
+{
+	struct wg_staged	*s, *old;
+
+	if (p->nstaged == WG_DEVICE_STAGED_MAX) {
+		old = p->staged_head;
+		p->staged_head = old->next;
+		if (p->staged_head == NULL)
+			p->staged_tail = NULL;
+		p->nstaged--;
+		free(old);
+		WG_STAT(dev, drop_staged);
+	}
+	if ((s = malloc(sizeof(*s) + len)) == NULL) {
+		WG_STAT(dev, drop_staged);
+		return;
+	}
+	s->next = NULL;
+	s->len = len;
+	memcpy(s->data, pkt, len);
+	if (p->staged_tail != NULL)
+		p->staged_tail->next = s;
+	else
+		p->staged_head = s;
+	p->staged_tail = s;
+	p->nstaged++;
+}
+
+/*
+ * Encrypt slot i's packet (at buf + 16) for its peer into the slot, and
+ * fill its destination.  false: the packet was staged or dropped.
+ */
+static bool
+wg_tx_prepare(struct wg_device *dev, struct wg_batch *b, size_t i,
+    size_t len, uint64_t now)
+{
+	struct wg_slot		*s = &b->slot[i];
+	struct wg_keypair	*kp;
+	struct wg_peer		*p;
+	const uint8_t		*dst;
+	socklen_t		 alen;
+	size_t			 outlen;
+	int			 af;
+
+	if (!wg_ip_addr(s->buf + WG_DATA_HDR_LEN, len, true, &af, &dst) ||
+	    (p = wg_allowedips_lookup(&dev->aips, af, dst)) == NULL) {
+		WG_STAT(dev, drop_no_route);
+		return false;
+	}
+	pthread_mutex_lock(&p->lock);
+	kp = p->kp_current;
+	alen = p->endpoint_len;
+	memcpy(&s->addr, &p->endpoint, alen);
+	if (alen == 0 || kp == NULL || wg_noise_encrypt(kp, now,
+	    s->buf + WG_DATA_HDR_LEN, len, dev->mtu, s->buf, WG_SLOT_SIZE,
+	    &outlen) == -1) {
+		wg_stage(dev, p, s->buf + WG_DATA_HDR_LEN, len);
+		pthread_mutex_unlock(&p->lock);
+		wg_kick_add(b, p);
+		return false;
+	}
+	pthread_mutex_unlock(&p->lock);
+	if (wg_keypair_should_rekey_send(kp, now))
+		wg_kick_add(b, p);
+	b->iov[i].iov_base = s->buf;
+	b->iov[i].iov_len = outlen;
+	b->msg[i].msg_hdr.msg_name = &s->addr;
+	b->msg[i].msg_hdr.msg_namelen = alen;
+	atomic_store_explicit(&p->last_sent, now, memory_order_relaxed);
+	atomic_store_explicit(&p->last_data_sent, now, memory_order_relaxed);
+	atomic_fetch_add_explicit(&p->tx_bytes, outlen, memory_order_relaxed);
+	return true;
+}
+
+/* Send msg[0..n) fully; a full socket buffer drops the rest. */
+static void
+wg_sendmmsg_all(struct wg_device *dev, int fd, struct mmsghdr *m, size_t n)
+{
+	struct pollfd	 pfd = { .fd = fd, .events = POLLOUT };
+	size_t		 done = 0;
+	int		 r, tries = 0;
+
+	while (done < n) {
+		r = sendmmsg(fd, m + done, (unsigned int)(n - done), 0);
+		if (r > 0) {
+			done += (size_t)r;
+			atomic_fetch_add_explicit(&dev->st.tx_packets,
+			    (uint64_t)r, memory_order_relaxed);
+			continue;
+		}
+		if (r == -1 && errno == EAGAIN && tries++ < 4 &&
+		    poll(&pfd, 1, 10) >= 0)
+			continue;
+		if (r == -1 && errno != EAGAIN)
+			log_debug("%s: %s", __func__, strerror(errno));
+		done++;		/* skip the packet the kernel refused */
+	}
+}
+
+static void
+wg_tun_batch(struct wg_wstate *ws)
+{
+	struct wg_device	*dev = ws->dev;
+	struct wg_batch		*b = &ws->tx;
+	size_t			 i, n = 0, room;
+	uint64_t		 now = wg_now();
+	ssize_t			 r;
+
+	room = WG_SLOT_SIZE - WG_DATA_HDR_LEN - WG_AEAD_TAG_LEN - 16;
+	pthread_rwlock_rdlock(&dev->lock);
+	for (i = 0; i < WG_DEVICE_BATCH; i++) {
+		r = read(ws->w->tun_fd, b->slot[i].buf + WG_DATA_HDR_LEN,
+		    room);
+		if (r <= 0)
+			break;
+		/* compact: msg[n] keeps slot i's iov and address */
+		if (wg_tx_prepare(dev, b, i, (size_t)r, now))
+			b->msg[n++] = b->msg[i];
+	}
+	wg_sendmmsg_all(dev, ws->w->udp_fd, b->msg, n);
+	pthread_rwlock_unlock(&dev->lock);
+	wg_kick_timer(dev, b);
+}
+
+/* Responder: the first data on "next" confirms it (peer lock held). */
+static void
+wg_confirm(struct wg_device *dev, struct wg_peer *p, struct wg_keypair *kp)
+{
+	if (p->kp_next != kp)
+		return;
+	wg_keypair_retire(dev, p->kp_previous);
+	p->kp_previous = p->kp_current;
+	p->kp_current = kp;
+	p->kp_next = NULL;
+}
+
+static bool
+wg_same_addr(const struct sockaddr_storage *a, socklen_t alen,
+    const struct sockaddr_storage *b, socklen_t blen)
+{
+	return alen == blen && memcmp(a, b, alen) == 0;
+}
+
+/* Roaming: the endpoint follows authenticated packets (peer lock held). */
+static void
+wg_roam(struct wg_peer *p, const struct sockaddr_storage *ss, socklen_t len)
+{
+	if (len > 0 && len <= sizeof(p->endpoint) &&
+	    !wg_same_addr(&p->endpoint, p->endpoint_len, ss, len)) {
+		memcpy(&p->endpoint, ss, len);
+		p->endpoint_len = len;
+	}
+}
+
+static void
+wg_rx_data(struct wg_wstate *ws, struct wg_batch *b, size_t i, size_t len,
+    uint64_t now)
+{
+	struct wg_device	*dev = ws->dev;
+	struct wg_slot		*s = &b->slot[i];
+	struct wg_index_ent	*e;
+	struct wg_peer		*p;
+	const uint8_t		*src;
+	uint8_t			*pt = s->buf + WG_DATA_HDR_LEN;
+	size_t			 ptlen, iplen;
+	int			 af;
+
+	e = wg_index_get(dev, wg_noise_get_u32(s->buf, WG_OFF_RECEIVER));
+	if (e == NULL || e->kp == NULL) {
+		WG_STAT(dev, drop_no_index);
+		return;
+	}
+	p = e->peer;
+	if (wg_noise_decrypt(e->kp, now, s->buf, len, pt, &ptlen) == -1) {
+		if (errno == EALREADY)
+			WG_STAT(dev, drop_replay);
+		else if (errno == EKEYEXPIRED)
+			WG_STAT(dev, drop_expired);
+		else
+			WG_STAT(dev, drop_auth);
+		return;
+	}
+	pthread_mutex_lock(&p->lock);
+	wg_confirm(dev, p, e->kp);
+	wg_roam(p, &s->addr, b->msg[i].msg_hdr.msg_namelen);
+	pthread_mutex_unlock(&p->lock);
+	atomic_store_explicit(&p->last_recv, now, memory_order_relaxed);
+	atomic_fetch_add_explicit(&p->rx_bytes, len, memory_order_relaxed);
+	if (e->kp->initiator && wg_keypair_should_rekey_recv(e->kp, now))
+		wg_kick_add(b, p);
+	if (p->nstaged > 0)
+		wg_kick_add(b, p);	/* a confirmed session may send now */
+	if (ptlen == 0)
+		return;			/* keepalive */
+	if ((iplen = wg_ip_len(pt, ptlen)) == 0 ||
+	    !wg_ip_addr(pt, iplen, false, &af, &src) ||
+	    wg_allowedips_lookup(&dev->aips, af, src) != p) {
+		WG_STAT(dev, drop_source);
+		return;
+	}
+	atomic_store_explicit(&p->last_data_recv, now, memory_order_relaxed);
+	if (write(ws->w->tun_fd, pt, iplen) == -1)
+		log_debug("%s: tun write: %s", __func__, strerror(errno));
+}
+
+static void
+wg_rx_keep_handshake(struct wg_wstate *ws, struct wg_slot *s, size_t len,
+    socklen_t alen)
+{
+	struct wg_hs_msg	*h;
+
+	if (ws->nhs == WG_HS_BATCH || len > sizeof(h->buf)) {
+		WG_STAT(ws->dev, drop_handshake);
+		return;
+	}
+	h = &ws->hs[ws->nhs++];
+	memcpy(h->buf, s->buf, len);
+	h->len = len;
+	memcpy(&h->addr, &s->addr, alen);
+	h->addrlen = alen;
+}
+
+static void
+wg_rx_one(struct wg_wstate *ws, struct wg_batch *b, size_t i, uint64_t now)
+{
+	struct wg_device	*dev = ws->dev;
+	struct wg_slot		*s = &b->slot[i];
+	size_t			 len = b->msg[i].msg_len;
+	socklen_t		 alen = b->msg[i].msg_hdr.msg_namelen;
+
+	switch (wg_noise_msg_type(s->buf, len)) {
+	case WG_MSG_DATA:
+		wg_rx_data(ws, b, i, len, now);
+		break;
+	case WG_MSG_INITIATION:
+	case WG_MSG_RESPONSE:
+	case WG_MSG_COOKIE_REPLY:
+		wg_rx_keep_handshake(ws, s, len, alen);
+		break;
+	default:
+		/* WireGuard framing with a bad length is ours, and broken */
+		if (len >= 4 && s->buf[0] >= 1 && s->buf[0] <= 4 &&
+		    s->buf[1] == 0 && s->buf[2] == 0 && s->buf[3] == 0)
+			WG_STAT(dev, drop_malformed);
+		else if (dev->other_cb != NULL)
+			dev->other_cb(s->buf, len, (struct sockaddr *)&s->addr,
+			    alen, dev->other_arg);
+		else
+			WG_STAT(dev, drop_other);
+		break;
+	}
+}
+
+static void
+wg_rx_prepare(struct wg_batch *b)
+{
+	size_t	 i;
+
+	for (i = 0; i < WG_DEVICE_BATCH; i++) {
+		b->iov[i].iov_base = b->slot[i].buf;
+		b->iov[i].iov_len = WG_SLOT_SIZE;
+		memset(&b->msg[i].msg_hdr, 0, sizeof(b->msg[i].msg_hdr));
+		b->msg[i].msg_hdr.msg_iov = &b->iov[i];
+		b->msg[i].msg_hdr.msg_iovlen = 1;
+		b->msg[i].msg_hdr.msg_name = &b->slot[i].addr;
+		b->msg[i].msg_hdr.msg_namelen = sizeof(b->slot[i].addr);
+	}
+}
+
+static void
+wg_handshakes(struct wg_wstate *ws)
+{
+	struct wg_device	*dev = ws->dev;
+	size_t			 i;
+
+	if (ws->nhs == 0)
+		return;
+	pthread_rwlock_wrlock(&dev->lock);
+	for (i = 0; i < ws->nhs; i++)
+		wg_handshake_receive(dev, ws->w->udp_fd, ws->hs[i].buf,
+		    ws->hs[i].len, (struct sockaddr *)&ws->hs[i].addr,
+		    ws->hs[i].addrlen);
+	wg_grave_sweep(dev);
+	pthread_rwlock_unlock(&dev->lock);
+	for (i = 0; i < ws->nhs; i++)
+		sodium_memzero(ws->hs[i].buf, sizeof(ws->hs[i].buf));
+	ws->nhs = 0;
+}
+
+static void
+wg_udp_batch(struct wg_wstate *ws)
+{
+	struct wg_device	*dev = ws->dev;
+	struct wg_batch		*b = &ws->rx;
+	uint64_t		 now;
+	int			 n, i;
+
+	wg_rx_prepare(b);
+	pthread_rwlock_rdlock(&dev->lock);
+	n = recvmmsg(ws->w->udp_fd, b->msg, WG_DEVICE_BATCH, MSG_DONTWAIT,
+	    NULL);
+	now = wg_now();
+	for (i = 0; i < n; i++)
+		wg_rx_one(ws, b, (size_t)i, now);
+	pthread_rwlock_unlock(&dev->lock);
+	if (n > 0)
+		atomic_fetch_add_explicit(&dev->st.rx_packets, (uint64_t)n,
+		    memory_order_relaxed);
+	wg_handshakes(ws);
+	wg_kick_timer(dev, b);
+}
+
+/* Keepalives, staged packets: one at a time, off the fast path. */
+int
+wg_send_one(struct wg_device *dev, struct wg_peer *p, int fd,
+    const uint8_t *pkt, size_t len)
+{
+	uint8_t			 out[WG_SLOT_SIZE];
+	struct wg_keypair	*kp;
+	size_t			 outlen;
+	uint64_t		 now = wg_now();
+	int			 rc = -1;
+
+	if (len > WG_SLOT_SIZE - WG_DATA_MIN_LEN - 16) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	pthread_mutex_lock(&p->lock);
+	kp = p->kp_current;
+	if (kp != NULL)
+		rc = wg_noise_encrypt(kp, now, pkt, len, dev->mtu, out,
+		    sizeof(out), &outlen);
+	else
+		errno = ENOTCONN;
+	pthread_mutex_unlock(&p->lock);
+	if (rc == -1 || wg_send_to_peer(p, fd, out, outlen) == -1)
+		return -1;
+	WG_STAT(dev, tx_packets);
+	if (len > 0)
+		atomic_store(&p->last_data_sent, now);
+	return 0;
+}
+
+/* Send what waited for a session; returns how many were sent. */
+int
+wg_peer_flush_staged(struct wg_device *dev, struct wg_peer *p, int fd)
+{
+	struct wg_staged	*s, *next;
+	int			 n = 0;
+
+	pthread_mutex_lock(&p->lock);
+	if (p->kp_current == NULL) {
+		pthread_mutex_unlock(&p->lock);
+		return 0;
+	}
+	s = p->staged_head;
+	p->staged_head = p->staged_tail = NULL;
+	p->nstaged = 0;
+	pthread_mutex_unlock(&p->lock);
+	for (; s != NULL; s = next) {
+		next = s->next;
+		if (wg_send_one(dev, p, fd, s->data, s->len) == 0)
+			n++;
+		free(s);
+	}
+	return n;
+}
+
+static void
+wg_tx_init(struct wg_batch *b)
+{
+	size_t	 i;
+
+	for (i = 0; i < WG_DEVICE_BATCH; i++) {
+		memset(&b->msg[i].msg_hdr, 0, sizeof(b->msg[i].msg_hdr));
+		b->msg[i].msg_hdr.msg_iov = &b->iov[i];
+		b->msg[i].msg_hdr.msg_iovlen = 1;
+	}
+}
+
+void *
+wg_worker_main(void *arg)
+{
+	struct wg_worker	*w = arg;
+	struct wg_wstate	*ws;
+	struct epoll_event	 ev[4];
+	int			 n, i;
+
+	if ((ws = calloc(1, sizeof(*ws))) == NULL) {
+		log_debug("%s: out of memory", __func__);
+		return NULL;
+	}
+	ws->w = w;
+	ws->dev = w->dev;
+	for (;;) {
+		n = epoll_wait(w->epfd, ev, 4, -1);
+		for (i = 0; i < n; i++) {
+			if (ev[i].data.fd == w->stopfd)
+				goto out;
+			if (ev[i].data.fd == w->tun_fd) {
+				wg_tx_init(&ws->tx);
+				wg_tun_batch(ws);
+			} else
+				wg_udp_batch(ws);
+		}
+	}
+out:
+	free(ws);
+	return NULL;
+}

@@ -1,0 +1,328 @@
+/*
+ * The WireGuard device end to end in one process: two devices on
+ * loopback UDP, each with datagram socketpairs standing in for its TUN
+ * queues.  Packets written to A's "TUN" come out of B's, and back.
+ */
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+#include <check.h>
+#include <errno.h>
+#include <poll.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lib/wg/device.h"
+#include "lib/wg/noise.h"
+
+struct node {
+	struct wg_device	*dev;
+	int			 tun[2];	/* [0] device side, [1] ours */
+	uint8_t			 priv[32];
+	uint8_t			 pub[32];
+};
+
+static struct node	 a, b;
+
+static void
+node_up(struct node *n)
+{
+	struct wg_device_params	 p;
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0,
+	    n->tun), 0);
+	memset(&p, 0, sizeof(p));
+	p.tun_fds = &n->tun[0];
+	p.ntun = 1;
+	p.mtu = 1420;
+	n->dev = wg_device_new(&p);
+	ck_assert_ptr_nonnull(n->dev);
+	wg_noise_generate_private(n->priv);
+	ck_assert_int_eq(wg_noise_public_from_private(n->pub, n->priv), 0);
+}
+
+/* Give n its key and one peer (the other node) with an allowed prefix. */
+static void
+node_config(struct node *n, const struct node *peer, const char *aip,
+    bool endpoint, uint16_t keepalive)
+{
+	struct wg_uapi_set	 set;
+	struct wg_uapi_peer	 up;
+	struct prefix		 pfx;
+	struct sockaddr_in	*sin;
+
+	memset(&set, 0, sizeof(set));
+	memset(&up, 0, sizeof(up));
+	ck_assert_int_eq(prefix_parse(aip, &pfx), 0);
+	set.flags = WG_UAPI_SET_PRIVATE_KEY;
+	memcpy(set.private_key, n->priv, 32);
+	memcpy(up.public_key, peer->pub, 32);
+	up.aips = &pfx;
+	up.naips = 1;
+	if (endpoint) {
+		up.flags |= WG_UAPI_PEER_ENDPOINT;
+		sin = (struct sockaddr_in *)&up.endpoint;
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(wg_device_port(peer->dev));
+		sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		up.endpoint_len = sizeof(*sin);
+	}
+	if (keepalive) {
+		up.flags |= WG_UAPI_PEER_KEEPALIVE;
+		up.keepalive = keepalive;
+	}
+	set.peers = &up;
+	set.npeers = 1;
+	ck_assert_int_eq(wg_device_apply(n->dev, &set), 0);
+}
+
+static void
+setup(void)
+{
+	ck_assert_int_ge(sodium_init(), 0);
+	node_up(&a);
+	node_up(&b);
+	ck_assert_int_eq(wg_device_start(a.dev), 0);
+	ck_assert_int_eq(wg_device_start(b.dev), 0);
+}
+
+static void
+teardown(void)
+{
+	wg_device_free(a.dev);
+	wg_device_free(b.dev);
+	close(a.tun[1]);
+	close(b.tun[1]);
+}
+
+static uint16_t
+cksum(const uint8_t *p, size_t len)
+{
+	uint32_t	 sum = 0;
+
+	for (; len > 1; p += 2, len -= 2)
+		sum += (uint32_t)p[0] << 8 | p[1];
+	if (len)
+		sum += (uint32_t)p[0] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+/* An IPv4/UDP packet src -> dst carrying payload. */
+static size_t
+make_pkt(uint8_t *pkt, const char *src, const char *dst, const char *pl)
+{
+	size_t		 plen = strlen(pl), len = 28 + plen;
+	uint16_t	 c;
+
+	memset(pkt, 0, 28);
+	pkt[0] = 0x45;
+	pkt[2] = (uint8_t)(len >> 8);
+	pkt[3] = (uint8_t)len;
+	pkt[8] = 64;
+	pkt[9] = 17;
+	inet_pton(AF_INET, src, pkt + 12);
+	inet_pton(AF_INET, dst, pkt + 16);
+	c = cksum(pkt, 20);
+	pkt[10] = (uint8_t)(c >> 8);
+	pkt[11] = (uint8_t)c;
+	pkt[21] = 9;
+	pkt[23] = 9;
+	pkt[24] = (uint8_t)((8 + plen) >> 8);
+	pkt[25] = (uint8_t)(8 + plen);
+	memcpy(pkt + 28, pl, plen);
+	return len;
+}
+
+/* Read one packet from fd within ms; its length, or 0. */
+static size_t
+recv_pkt(int fd, uint8_t *buf, size_t cap, int ms)
+{
+	struct pollfd	 pfd = { .fd = fd, .events = POLLIN };
+	ssize_t		 n;
+
+	if (poll(&pfd, 1, ms) <= 0)
+		return 0;
+	n = recv(fd, buf, cap, 0);
+	return n > 0 ? (size_t)n : 0;
+}
+
+static void
+expect_through(struct node *from, struct node *to, const char *src,
+    const char *dst, const char *payload)
+{
+	uint8_t		 pkt[2048], got[2048];
+	size_t		 len = make_pkt(pkt, src, dst, payload), n;
+
+	ck_assert_int_eq(send(from->tun[1], pkt, len, 0), (ssize_t)len);
+	n = recv_pkt(to->tun[1], got, sizeof(got), 3000);
+	ck_assert_uint_eq(n, len);
+	ck_assert_mem_eq(got, pkt, len);
+}
+
+START_TEST(test_handshake_and_data)
+{
+	struct wg_device_stats	 st;
+
+	node_config(&a, &b, "10.66.0.2/32", true, 0);
+	node_config(&b, &a, "10.66.0.1/32", true, 0);
+	expect_through(&a, &b, "10.66.0.1", "10.66.0.2", "hello b");
+	expect_through(&b, &a, "10.66.0.2", "10.66.0.1", "hello a");
+	expect_through(&a, &b, "10.66.0.1", "10.66.0.2", "again");
+	usleep(100000);		/* the sender counts after sendmmsg returns */
+	wg_device_stats(a.dev, &st);
+	ck_assert_uint_ge(st.handshakes_done, 1);
+	ck_assert_msg(st.tx_packets >= 2, "tx %llu rx %llu hs %llu", (unsigned long long)st.tx_packets, (unsigned long long)st.rx_packets, (unsigned long long)st.handshakes_done);
+}
+END_TEST
+
+/* The responder learns the initiator's endpoint from the handshake. */
+START_TEST(test_responder_without_endpoint)
+{
+	node_config(&a, &b, "10.66.0.2/32", true, 0);
+	node_config(&b, &a, "10.66.0.1/32", false, 0);
+	expect_through(&a, &b, "10.66.0.1", "10.66.0.2", "knock");
+	expect_through(&b, &a, "10.66.0.2", "10.66.0.1", "roamed reply");
+}
+END_TEST
+
+/* B must drop what A sends from a source outside A's allowed IPs. */
+START_TEST(test_source_not_allowed)
+{
+	struct wg_device_stats	 st;
+	uint8_t			 pkt[256], got[256];
+	size_t			 len;
+
+	node_config(&a, &b, "10.66.0.2/32", true, 0);
+	node_config(&b, &a, "10.66.0.1/32", true, 0);
+	expect_through(&a, &b, "10.66.0.1", "10.66.0.2", "legit");
+	len = make_pkt(pkt, "10.66.0.99", "10.66.0.2", "spoofed");
+	ck_assert_int_eq(send(a.tun[1], pkt, len, 0), (ssize_t)len);
+	ck_assert_uint_eq(recv_pkt(b.tun[1], got, sizeof(got), 500), 0);
+	wg_device_stats(b.dev, &st);
+	ck_assert_uint_eq(st.drop_source, 1);
+}
+END_TEST
+
+/* No peer for a destination: dropped and counted, nothing sent. */
+START_TEST(test_no_route)
+{
+	struct wg_device_stats	 st;
+	uint8_t			 pkt[256];
+	size_t			 len;
+
+	node_config(&a, &b, "10.66.0.2/32", true, 0);
+	len = make_pkt(pkt, "10.66.0.1", "10.99.0.1", "nowhere");
+	ck_assert_int_eq(send(a.tun[1], pkt, len, 0), (ssize_t)len);
+	usleep(200000);
+	wg_device_stats(a.dev, &st);
+	ck_assert_uint_eq(st.drop_no_route, 1);
+	ck_assert_uint_eq(st.tx_packets, 0);
+}
+END_TEST
+
+/* Garbage at the UDP port is counted and changes nothing. */
+START_TEST(test_garbage)
+{
+	struct wg_device_stats	 st;
+	struct sockaddr_in	 sin;
+	uint8_t			 junk[200];
+	int			 s, i;
+
+	node_config(&a, &b, "10.66.0.2/32", true, 0);
+	node_config(&b, &a, "10.66.0.1/32", true, 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sin.sin_port = htons(wg_device_port(b.dev));
+	s = socket(AF_INET, SOCK_DGRAM, 0);
+	for (i = 0; i < 100; i++) {
+		randombytes_buf(junk, sizeof(junk));
+		junk[0] = (uint8_t)(1 + i % 4);	/* look like each type */
+		junk[1] = junk[2] = junk[3] = 0;
+		sendto(s, junk, i % 2 ? 148 : 32 + (size_t)i, 0,
+		    (struct sockaddr *)&sin, sizeof(sin));
+	}
+	close(s);
+	expect_through(&a, &b, "10.66.0.1", "10.66.0.2", "still fine");
+	wg_device_stats(b.dev, &st);
+	ck_assert_uint_ge(st.drop_auth + st.drop_no_index + st.drop_malformed +
+	    st.drop_handshake, 90);
+}
+END_TEST
+
+/* GET reports the peer with its handshake time and counters. */
+START_TEST(test_get)
+{
+	struct buf	 out;
+	char		*text;
+
+	node_config(&a, &b, "10.66.0.2/32", true, 25);
+	node_config(&b, &a, "10.66.0.1/32", true, 0);
+	expect_through(&a, &b, "10.66.0.1", "10.66.0.2", "count me");
+	ck_assert_int_eq(buf_init(&out, 1024, 65536), 0);
+	ck_assert_int_eq(wg_device_get(a.dev, &out), 0);
+	ck_assert_int_eq(buf_put_u8(&out, 0), 0);
+	text = (char *)out.data;
+	ck_assert_ptr_nonnull(strstr(text, "allowed_ip=10.66.0.2/32\n"));
+	ck_assert_ptr_nonnull(strstr(text, "persistent_keepalive_interval=25"));
+	ck_assert_ptr_null(strstr(text, "last_handshake_time_sec=0\n"));
+	ck_assert_ptr_null(strstr(text, "tx_bytes=0\n"));
+	ck_assert_ptr_nonnull(strstr(text, "errno=0\n\n"));
+	sodium_memzero(out.data, out.len);
+	buf_free(&out);
+}
+END_TEST
+
+/* Removing the peer drops its route; a private key change resets. */
+START_TEST(test_remove_peer)
+{
+	struct wg_uapi_set	 set;
+	struct wg_uapi_peer	 up;
+	struct wg_device_stats	 st;
+	uint8_t			 pkt[256];
+	size_t			 len;
+
+	node_config(&a, &b, "10.66.0.2/32", true, 0);
+	memset(&set, 0, sizeof(set));
+	memset(&up, 0, sizeof(up));
+	memcpy(up.public_key, b.pub, 32);
+	up.flags = WG_UAPI_PEER_REMOVE;
+	set.peers = &up;
+	set.npeers = 1;
+	ck_assert_int_eq(wg_device_apply(a.dev, &set), 0);
+	len = make_pkt(pkt, "10.66.0.1", "10.66.0.2", "gone");
+	ck_assert_int_eq(send(a.tun[1], pkt, len, 0), (ssize_t)len);
+	usleep(200000);
+	wg_device_stats(a.dev, &st);
+	ck_assert_uint_eq(st.drop_no_route, 1);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite	*s = suite_create("device");
+	TCase	*tc = tcase_create("loopback");
+	SRunner	*sr;
+	int	 failed;
+
+	tcase_set_timeout(tc, 20);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_handshake_and_data);
+	tcase_add_test(tc, test_responder_without_endpoint);
+	tcase_add_test(tc, test_source_not_allowed);
+	tcase_add_test(tc, test_no_route);
+	tcase_add_test(tc, test_garbage);
+	tcase_add_test(tc, test_get);
+	tcase_add_test(tc, test_remove_peer);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
