@@ -46,21 +46,22 @@ SANDEFS		:= -DLR_SANITIZE
 endif
 
 CFLAGS		?= -O2 -g
-ALL_CFLAGS	= -std=gnu11 $(WARN) $(SANFLAGS) $(SANDEFS) -D_GNU_SOURCE \
+ALL_CFLAGS	= -std=gnu11 -pthread $(WARN) $(SANFLAGS) $(SANDEFS) -D_GNU_SOURCE \
 		  -DLR_SYSCONFDIR='"$(SYSCONFDIR)"' \
 		  -DLR_RUNSTATEDIR='"$(RUNSTATEDIR)"' \
 		  -DLR_LOCALSTATEDIR='"$(LOCALSTATEDIR)"' \
 		  -I. $(PKG_CFLAGS) $(CFLAGS) $(CPPFLAGS)
-ALL_LDFLAGS	= $(SANFLAGS) $(LDFLAGS)
+ALL_LDFLAGS	= -pthread $(SANFLAGS) $(LDFLAGS)
 
 # Debian packages: to build, to test, to fuzz.
 DEB_BUILD	:= gcc make pkg-config libevent-dev libsqlite3-dev \
 		   libsodium-dev libjansson-dev libnl-3-dev libnl-route-3-dev \
 		   libnl-genl-3-dev libpcap-dev libcap-ng-dev libseccomp-dev
-DEB_TEST	:= check iproute2 util-linux procps
+DEB_TEST	:= check iproute2 util-linux procps wireguard-go wireguard-tools \
+		   iperf3
 DEB_FUZZ	:= clang libclang-rt-14-dev
 
-LIB_SRCS	:= $(wildcard lib/*.c) $(wildcard proto/*.c)
+LIB_SRCS	:= $(wildcard lib/*.c) $(wildcard lib/wg/*.c) $(wildcard proto/*.c)
 LIB_OBJS	:= $(LIB_SRCS:%.c=$(BUILD)/%.o)
 LIB		:= $(BUILD)/liblanrage.a
 
@@ -70,8 +71,14 @@ NETD_OBJS	:= $(NETD_SRCS:%.c=$(BUILD)/%.o)
 NETD_LIB	:= $(BUILD)/liblanrage-netd.a
 NETD_BIN	:= $(BUILD)/sbin/lanrage-netd
 
-PROGS		:= $(NETD_BIN)
-DAEMON_LIBS	:= $(NETD_LIB)
+LANRAGED_MAIN	:= lanraged/lanraged.c
+LANRAGED_SRCS	:= $(filter-out $(LANRAGED_MAIN),$(wildcard lanraged/*.c))
+LANRAGED_OBJS	:= $(LANRAGED_SRCS:%.c=$(BUILD)/%.o)
+LANRAGED_LIB	:= $(BUILD)/liblanraged.a
+LANRAGED_BIN	:= $(BUILD)/sbin/lanraged
+
+PROGS		:= $(NETD_BIN) $(LANRAGED_BIN)
+DAEMON_LIBS	:= $(NETD_LIB) $(LANRAGED_LIB)
 
 UNIT_SRCS	:= $(wildcard tests/unit/check_*.c) $(wildcard tests/proto/check_*.c)
 UNIT_BINS	:= $(UNIT_SRCS:%.c=$(BUILD)/%)
@@ -115,6 +122,14 @@ $(NETD_BIN): $(BUILD)/lanrage-netd/netd.o $(NETD_LIB) $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
+$(LANRAGED_LIB): $(LANRAGED_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(LANRAGED_BIN): $(BUILD)/lanraged/lanraged.o $(LANRAGED_LIB) $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
 # Tests link the real internals of every daemon.
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(DAEMON_LIBS) $(LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(PKG_LIBS)
@@ -136,7 +151,7 @@ sanitize:
 	$(MAKE) BUILD=build/san SAN=1 check
 
 # libFuzzer harnesses are built with clang against the library sources.
-FUZZ_CFLAGS	= -std=gnu11 -g -O1 -D_GNU_SOURCE -I. $(PKG_CFLAGS) \
+FUZZ_CFLAGS	= -std=gnu11 -pthread -g -O1 -D_GNU_SOURCE -I. $(PKG_CFLAGS) \
 		  -fsanitize=fuzzer,address,undefined
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) | deps-fuzz
 	@mkdir -p $(@D)

@@ -1,0 +1,500 @@
+/*
+ * lanraged: main, start-up through lanrage-netd, the WireGuard engine,
+ * the sandbox, the UAPI socket and the event loop.  See lanraged(8).
+ */
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <event2/event.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lanraged/lanraged.h"
+#include "lib/addr.h"
+#include "lib/log.h"
+#include "lib/proc.h"
+#include "lib/sandbox.h"
+#include "lib/wg/device.h"
+#include "lib/wg/uapi.h"
+
+typedef int (*lanraged_prefix_op)(bool add, uint32_t ifindex,
+    const struct prefix *);
+
+static struct lanraged_conf	 conf;
+static struct lanraged_iface	 iface;
+static const char		*conf_path = LANRAGED_CONF_PATH;
+static char			 conf_abs[PATH_MAX];
+static const char		*opt_netd_sock;
+static const char		*opt_uapi_dir;
+static struct event		*netd_ev;
+static int			 exit_status;
+static struct wg_device		*engine;
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: lanraged [-dnv] [-f config] "
+	    "[-s netd-socket] [-u uapi-dir]\n");
+	exit(1);
+}
+
+/* Command-line paths win over the file, at start and on every reload. */
+static int
+lanraged_load(struct lanraged_conf *c, char *err, size_t errlen)
+{
+	char	 sock[LANRAGED_PATH_MAX];
+
+	if (lanraged_conf_load(conf_path, c, err, errlen) == -1)
+		return -1;
+	if (opt_netd_sock != NULL)
+		snprintf(c->netd_sock, sizeof(c->netd_sock), "%s",
+		    opt_netd_sock);
+	if (opt_uapi_dir != NULL)
+		snprintf(c->uapi_dir, sizeof(c->uapi_dir), "%s", opt_uapi_dir);
+	if (lanraged_conf_uapi_path(c, sock, sizeof(sock)) == -1) {
+		snprintf(err, errlen, "UAPI socket path too long: %s/%s.sock",
+		    c->uapi_dir, c->ifname);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+lanraged_load_or_exit(void)
+{
+	char	 err[CONF_ERR_MAX];
+
+	if (lanraged_load(&conf, err, sizeof(err)) == -1) {
+		fprintf(stderr, "lanraged: %s\n", err);
+		exit(1);
+	}
+	/* daemon() changes directory; SIGHUP must find the same file. */
+	if (realpath(conf_path, conf_abs) != NULL)
+		conf_path = conf_abs;
+}
+
+static void
+lanraged_check_path(const char *flag, const char *path)
+{
+	if (path[0] != '/' || strlen(path) >= LANRAGED_PATH_MAX) {
+		fprintf(stderr, "lanraged: %s: not an absolute path shorter "
+		    "than %d bytes\n", flag, LANRAGED_PATH_MAX);
+		exit(1);
+	}
+}
+
+static bool
+lanraged_prefix_in(const struct conf_prefixes *l, const struct prefix *p)
+{
+	size_t	 i;
+
+	for (i = 0; i < l->n; i++)
+		if (l->p[i].len == p->len && addr_eq(&l->p[i].addr, &p->addr))
+			return true;
+	return false;
+}
+
+static int
+lanraged_addr_op(bool add, uint32_t ifindex, const struct prefix *p)
+{
+	return netd_req_addr(add, ifindex, p);
+}
+
+static int
+lanraged_route_op(bool add, uint32_t ifindex, const struct prefix *p)
+{
+	return netd_req_route(add, ifindex, p, 0);
+}
+
+/*
+ * Make the link carry want instead of *cur; *cur becomes what the link
+ * really has.  Returns the number of failed changes (netd logged why).
+ */
+static int
+lanraged_sync_prefixes(const char *what, struct conf_prefixes *cur,
+    const struct conf_prefixes *want, lanraged_prefix_op op)
+{
+	struct conf_prefixes	 now;
+	char			 s[LR_PREFIX_STRLEN];
+	size_t			 i;
+	int			 failed = 0;
+
+	memset(&now, 0, sizeof(now));
+	for (i = 0; i < cur->n; i++) {
+		if (lanraged_prefix_in(want, &cur->p[i])) {
+			now.p[now.n++] = cur->p[i];
+			continue;
+		}
+		prefix_fmt(&cur->p[i], s, sizeof(s));
+		if (op(false, iface.ifindex, &cur->p[i]) == -1) {
+			log_warnx("%s: cannot remove %s %s", iface.name, what,
+			    s);
+			now.p[now.n++] = cur->p[i];
+			failed++;
+			continue;
+		}
+		log_info("%s: removed %s %s", iface.name, what, s);
+	}
+	for (i = 0; i < want->n; i++) {
+		if (lanraged_prefix_in(&now, &want->p[i]))
+			continue;
+		prefix_fmt(&want->p[i], s, sizeof(s));
+		if (now.n == CONF_LIST_MAX ||
+		    op(true, iface.ifindex, &want->p[i]) == -1) {
+			log_warnx("%s: cannot add %s %s", iface.name, what, s);
+			failed++;
+			continue;
+		}
+		now.p[now.n++] = want->p[i];
+		log_info("%s: added %s %s", iface.name, what, s);
+	}
+	*cur = now;
+	return failed;
+}
+
+/* One queue per data-path thread: TUN_CREATE gives the first. */
+static void
+lanraged_tun_setup(void)
+{
+	struct netd_tun_fd	 rep;
+	size_t			 i;
+
+	if (netd_req_tun_create(conf.ifname, NETD_TUN_MULTI_QUEUE, &rep,
+	    &iface.tun_fd[0]) == -1)
+		fatal("cannot create %s", conf.ifname);
+	iface.ifindex = rep.ifindex;
+	memcpy(iface.name, rep.ifname, sizeof(iface.name));
+	iface.ntun = 1;
+	for (i = 1; i < conf.threads; i++, iface.ntun++)
+		if (netd_req_tun_queue(iface.ifindex, &iface.tun_fd[i]) == -1)
+			fatal("%s: cannot open queue %zu", iface.name, i);
+	if (netd_req_link_set(iface.ifindex, (uint32_t)conf.mtu,
+	    NETD_LINK_UP) == -1)
+		fatal("%s: cannot set MTU %lu and bring it up", iface.name,
+		    conf.mtu);
+	iface.mtu = (uint32_t)conf.mtu;
+	log_info("%s: index %u, %zu queues, MTU %u, up", iface.name,
+	    iface.ifindex, iface.ntun, iface.mtu);
+}
+
+/* Addresses and routes start from none: netd made the link just now. */
+static void
+lanraged_addr_setup(void)
+{
+	struct conf_prefixes	 none, want;
+
+	memset(&none, 0, sizeof(none));
+	want = conf.address;
+	if (lanraged_sync_prefixes("address", &none, &want,
+	    lanraged_addr_op) != 0)
+		fatalx("%s: cannot configure the addresses", iface.name);
+	memset(&none, 0, sizeof(none));
+	want = conf.route;
+	if (lanraged_sync_prefixes("route", &none, &want,
+	    lanraged_route_op) != 0)
+		fatalx("%s: cannot configure the routes", iface.name);
+}
+
+/*
+ * The WireGuard engine takes the TUN queues and binds the UDP port (one
+ * SO_REUSEPORT socket per worker).  Its threads start after daemon():
+ * threads do not survive a fork.
+ */
+static void
+lanraged_engine_setup(void)
+{
+	struct wg_device_params	 p;
+
+	memset(&p, 0, sizeof(p));
+	p.tun_fds = iface.tun_fd;
+	p.ntun = iface.ntun;
+	p.mtu = iface.mtu;
+	p.listen_port = (uint16_t)conf.listen_port;
+	if ((engine = wg_device_new(&p)) == NULL)
+		fatal("cannot start the data plane on UDP port %lu",
+		    conf.listen_port);
+	iface.ntun = 0;		/* the engine owns the queues now */
+	iface.port = wg_device_port(engine);
+	log_info("listening on UDP port %u, %zu data-path threads",
+	    iface.port, p.ntun);
+}
+
+/*
+ * The UAPI directory must be writable by User, who creates the socket
+ * after the sandbox is entered.  Root makes it for User when missing.
+ */
+static void
+lanraged_uapi_dir(void)
+{
+	if (mkdir(conf.uapi_dir, 0755) == -1) {
+		if (errno != EEXIST)
+			fatal("mkdir %s", conf.uapi_dir);
+		return;
+	}
+	if (geteuid() == 0 && chown(conf.uapi_dir, conf.user.uid,
+	    conf.user.gid) == -1)
+		fatal("chown %s", conf.uapi_dir);
+	log_info("created %s", conf.uapi_dir);
+}
+
+/*
+ * lanraged needs no capability at all: netd did everything privileged,
+ * and the UDP port is bound.  Started as root (tests, by hand), it
+ * becomes User; under systemd it already is User.  No seccomp yet: the
+ * allowlist comes with the data-path threads, whose syscalls it must
+ * name.
+ */
+static void
+lanraged_sandbox(void)
+{
+	struct sandbox_profile	 p;
+
+	memset(&p, 0, sizeof(p));
+	p.name = "lanraged";
+	p.setid = geteuid() == 0 && conf.user.uid != 0;
+	p.uid = conf.user.uid;
+	p.gid = conf.user.gid;
+	if (sandbox_enter(&p) == -1)
+		fatal("sandbox");
+	if (!p.setid && geteuid() != conf.user.uid)
+		log_warnx("running as uid %u, not User %s (%u)",
+		    (unsigned)geteuid(), conf.user.name,
+		    (unsigned)conf.user.uid);
+}
+
+static void
+lanraged_uapi_setup(void)
+{
+	char	 path[LANRAGED_PATH_MAX];
+
+	if (lanraged_conf_uapi_path(&conf, path, sizeof(path)) == -1 ||
+	    lanraged_uapi_listen(path) == -1)
+		fatal("UAPI socket %s (the directory must be writable by %s)",
+		    path, conf.user.name);
+	log_info("UAPI socket %s", path);
+}
+
+/*
+ * One UAPI request for the engine: parse it whole, then apply or answer.
+ * A SET's error goes out negated, as wg(8) expects ("errno=-22").
+ * -1 closes the connection (the stream is out of step).
+ */
+static int
+lanraged_uapi_engine(const char *req, size_t len, struct buf *resp,
+    void *arg)
+{
+	struct wg_device	*dev = arg;
+	struct wg_uapi_parser	 parser;
+	struct wg_uapi_req	 r;
+	int			 rc = 0;
+
+	wg_uapi_parser_init(&parser);
+	memset(&r, 0, sizeof(r));
+	wg_uapi_parse(&parser, req, len, &r);
+	switch (r.kind) {
+	case WG_UAPI_GET:
+		rc = wg_device_get(dev, resp);
+		break;
+	case WG_UAPI_SET:
+		rc = wg_uapi_write_errno(resp, wg_device_apply(dev, r.set));
+		wg_uapi_set_free(r.set);
+		break;
+	case WG_UAPI_ERROR:
+		log_info("uapi: refused request: %s", strerror(r.error));
+		if (wg_uapi_write_errno(resp, r.error) == -1 || r.close)
+			rc = -1;
+		break;
+	case WG_UAPI_NONE:
+		rc = wg_uapi_write_errno(resp, EPROTO);
+		break;
+	}
+	wg_uapi_parser_free(&parser);
+	return rc;
+}
+
+static void
+lanraged_stop(void)
+{
+	lanraged_uapi_close();
+	proc_loopexit();
+}
+
+/* netd removes lanrage0 when this process's descriptors go. */
+static void
+lanraged_shutdown(int signo, void *arg)
+{
+	log_info("signal %d: exiting", signo);
+	lanraged_stop();
+}
+
+static void
+lanraged_netd_event(evutil_socket_t fd, short ev, void *arg)
+{
+	int	 r;
+
+	if ((r = netd_conn_check()) == 1)
+		return;
+	if (r == 0)
+		log_warnx("netd closed the connection; exiting");
+	else
+		log_warn("netd connection; exiting");
+	exit_status = 1;
+	lanraged_stop();
+}
+
+static void
+lanraged_reload_mtu(struct lanraged_conf *fresh)
+{
+	if (fresh->mtu == iface.mtu)
+		return;
+	if (netd_req_link_set(iface.ifindex, (uint32_t)fresh->mtu,
+	    NETD_LINK_KEEP) == -1) {
+		log_warnx("%s: MTU stays %u", iface.name, iface.mtu);
+		fresh->mtu = iface.mtu;
+		return;
+	}
+	log_info("%s: MTU %u -> %lu", iface.name, iface.mtu, fresh->mtu);
+	iface.mtu = (uint32_t)fresh->mtu;
+}
+
+/* Keys that only a restart applies keep their running values. */
+static void
+lanraged_reload_fixed(struct lanraged_conf *fresh)
+{
+	if (strcmp(fresh->ifname, conf.ifname) != 0 ||
+	    fresh->listen_port != conf.listen_port ||
+	    fresh->user.uid != conf.user.uid ||
+	    strcmp(fresh->netd_sock, conf.netd_sock) != 0 ||
+	    strcmp(fresh->uapi_dir, conf.uapi_dir) != 0 ||
+	    fresh->threads != conf.threads)
+		log_warnx("reload: Name, ListenPort, User, NetdSocket, "
+		    "UapiDir and Threads change only on restart");
+	memcpy(fresh->ifname, conf.ifname, sizeof(fresh->ifname));
+	fresh->listen_port = conf.listen_port;
+	fresh->user = conf.user;
+	memcpy(fresh->netd_sock, conf.netd_sock, sizeof(fresh->netd_sock));
+	memcpy(fresh->uapi_dir, conf.uapi_dir, sizeof(fresh->uapi_dir));
+	fresh->threads = conf.threads;
+}
+
+/* MTU, Address and Route apply at once, through netd. */
+static void
+lanraged_reload(int signo, void *arg)
+{
+	static struct lanraged_conf	 fresh;
+	struct conf_prefixes		 want;
+	char				 err[CONF_ERR_MAX];
+
+	if (lanraged_load(&fresh, err, sizeof(err)) == -1) {
+		log_warnx("reload refused: %s", err);
+		return;
+	}
+	lanraged_reload_fixed(&fresh);
+	lanraged_reload_mtu(&fresh);
+	want = fresh.route;
+	fresh.route = conf.route;
+	lanraged_sync_prefixes("route", &fresh.route, &want,
+	    lanraged_route_op);
+	want = fresh.address;
+	fresh.address = conf.address;
+	lanraged_sync_prefixes("address", &fresh.address, &want,
+	    lanraged_addr_op);
+	conf = fresh;
+	log_info("reloaded %s", conf_path);
+}
+
+static void
+lanraged_setup_events(void)
+{
+	if (proc_init() == -1)
+		fatalx("event loop");
+	netd_ev = event_new(proc_base(), netd_conn_fd(), EV_READ | EV_PERSIST,
+	    lanraged_netd_event, NULL);
+	if (netd_ev == NULL || event_add(netd_ev, NULL) == -1)
+		fatalx("netd event");
+	if (proc_signal(SIGTERM, lanraged_shutdown, NULL) == -1 ||
+	    proc_signal(SIGINT, lanraged_shutdown, NULL) == -1 ||
+	    proc_signal(SIGHUP, lanraged_reload, NULL) == -1)
+		fatalx("signal events");
+	signal(SIGPIPE, SIG_IGN);
+	if (lanraged_uapi_start(lanraged_uapi_engine, engine) == -1)
+		fatal("UAPI events");
+}
+
+/* Everything before the event loop, in the order lanraged(8) gives. */
+static void
+lanraged_setup(void)
+{
+	if (netd_conn_open(conf.netd_sock, conf.user.uid, conf.user.gid) ==
+	    -1)
+		fatal("cannot connect to netd at %s (is lanrage-netd "
+		    "running?)", conf.netd_sock);
+	lanraged_tun_setup();
+	lanraged_addr_setup();
+	lanraged_engine_setup();
+	lanraged_uapi_dir();
+	lanraged_sandbox();
+	lanraged_uapi_setup();
+}
+
+int
+main(int argc, char *argv[])
+{
+	int	 ch, debug = 0, checkonly = 0, verbose = 0;
+
+	while ((ch = getopt(argc, argv, "df:ns:u:v")) != -1) {
+		switch (ch) {
+		case 'd':
+			debug = 1;
+			break;
+		case 'f':
+			conf_path = optarg;
+			break;
+		case 'n':
+			checkonly = 1;
+			break;
+		case 's':
+			lanraged_check_path("-s", optarg);
+			opt_netd_sock = optarg;
+			break;
+		case 'u':
+			lanraged_check_path("-u", optarg);
+			opt_uapi_dir = optarg;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (argc != optind)
+		usage();
+	lanraged_load_or_exit();
+	if (checkonly) {
+		fprintf(stderr, "configuration OK\n");
+		return 0;
+	}
+	log_init("lanraged", debug, verbose);
+	lanraged_setup();
+	/* The event base is made after the fork: epoll does not survive it. */
+	if (!debug && daemon(0, 0) == -1)
+		fatal("daemon");
+	lanraged_setup_events();
+	if (wg_device_start(engine) == -1)
+		fatal("data-path threads");
+	log_info("started: %s, UDP port %u, uid %u", iface.name, iface.port,
+	    (unsigned)geteuid());
+	proc_loop();
+	lanraged_uapi_close();
+	wg_device_free(engine);
+	event_free(netd_ev);
+	netd_conn_close();
+	proc_free();
+	return exit_status;
+}
