@@ -636,6 +636,52 @@ wg_apply_aips(struct wg_device *dev, struct wg_peer *p,
 	return 0;
 }
 
+/*
+ * Endpoints are kept as the UDP socket speaks: IPv4 as v4-mapped IPv6 on
+ * a dual-stack socket, so that received addresses compare equal.
+ */
+static void
+wg_endpoint_store(struct wg_device *dev, struct wg_peer *p,
+    const struct sockaddr_storage *ss, socklen_t len)
+{
+	const struct sockaddr_in	*s4 = (const struct sockaddr_in *)ss;
+	struct sockaddr_in6		*s6;
+
+	pthread_mutex_lock(&p->lock);
+	memset(&p->endpoint, 0, sizeof(p->endpoint));
+	if (ss->ss_family == AF_INET && dev->af == AF_INET6) {
+		s6 = (struct sockaddr_in6 *)&p->endpoint;
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = s4->sin_port;
+		s6->sin6_addr.s6_addr[10] = 0xff;
+		s6->sin6_addr.s6_addr[11] = 0xff;
+		memcpy(&s6->sin6_addr.s6_addr[12], &s4->sin_addr, 4);
+		p->endpoint_len = sizeof(*s6);
+	} else {
+		memcpy(&p->endpoint, ss, len);
+		p->endpoint_len = len;
+	}
+	pthread_mutex_unlock(&p->lock);
+}
+
+/* ... and shown as people write them: v4-mapped becomes IPv4 again. */
+static void
+wg_endpoint_show(const struct sockaddr_storage *ss, socklen_t len,
+    struct sockaddr_storage *out)
+{
+	const struct sockaddr_in6	*s6 = (const struct sockaddr_in6 *)ss;
+	struct sockaddr_in		*s4 = (struct sockaddr_in *)out;
+
+	memset(out, 0, sizeof(*out));
+	if (ss->ss_family == AF_INET6 &&
+	    IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = s6->sin6_port;
+		memcpy(&s4->sin_addr, &s6->sin6_addr.s6_addr[12], 4);
+	} else
+		memcpy(out, ss, len);
+}
+
 static int
 wg_apply_peer(struct wg_device *dev, const struct wg_uapi_peer *up)
 {
@@ -655,12 +701,8 @@ wg_apply_peer(struct wg_device *dev, const struct wg_uapi_peer *up)
 		wg_peer_noise_set_psk(&p->noise, wg_key_is_zero(p->psk) ?
 		    NULL : p->psk);
 	}
-	if (up->flags & WG_UAPI_PEER_ENDPOINT) {
-		pthread_mutex_lock(&p->lock);
-		memcpy(&p->endpoint, &up->endpoint, up->endpoint_len);
-		p->endpoint_len = up->endpoint_len;
-		pthread_mutex_unlock(&p->lock);
-	}
+	if (up->flags & WG_UAPI_PEER_ENDPOINT)
+		wg_endpoint_store(dev, p, &up->endpoint, up->endpoint_len);
 	if (up->flags & WG_UAPI_PEER_KEEPALIVE) {
 		p->keepalive = up->keepalive;
 		/* wireguard-go sends one at once when it is switched on */
@@ -738,7 +780,7 @@ wg_peer_info(struct wg_device *dev, struct wg_peer *p,
 	memcpy(pi->public_key, p->public_key, WG_KEY_LEN);
 	memcpy(pi->preshared_key, p->psk, WG_KEY_LEN);
 	pthread_mutex_lock(&p->lock);
-	memcpy(&pi->endpoint, &p->endpoint, p->endpoint_len);
+	wg_endpoint_show(&p->endpoint, p->endpoint_len, &pi->endpoint);
 	pthread_mutex_unlock(&p->lock);
 	pi->keepalive = p->keepalive;
 	pi->last_handshake_sec = atomic_load(&p->hs_sec);
