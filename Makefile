@@ -57,8 +57,8 @@ ALL_LDFLAGS	= -pthread $(SANFLAGS) $(LDFLAGS)
 DEB_BUILD	:= gcc make pkg-config libevent-dev libsqlite3-dev \
 		   libsodium-dev libjansson-dev libnl-3-dev libnl-route-3-dev \
 		   libnl-genl-3-dev libpcap-dev libcap-ng-dev libseccomp-dev
-DEB_TEST	:= check iproute2 util-linux procps wireguard-go wireguard-tools \
-		   iperf3
+DEB_TEST	:= check iproute2 util-linux procps iputils-ping wireguard-go \
+		   wireguard-tools iperf3
 DEB_FUZZ	:= clang libclang-rt-14-dev
 
 LIB_SRCS	:= $(wildcard lib/*.c) $(wildcard lib/wg/*.c) $(wildcard proto/*.c)

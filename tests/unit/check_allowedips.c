@@ -461,7 +461,9 @@ compare_lookups(uint64_t *s, int n)
 		else
 			af = random_addr(s, a);
 		peer = ref_lookup(af, a);
-		ck_assert_ptr_eq(wg_allowedips_lookup(&t, af, a), peer);
+		/* Plain test: a passing ck_assert costs a pipe write. */
+		if (wg_allowedips_lookup(&t, af, a) != peer)
+			ck_abort_msg("lookup %d differs from the reference", i);
 		if (peer != NULL)
 			hits++;
 		else

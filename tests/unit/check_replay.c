@@ -236,9 +236,12 @@ run_model(uint64_t base, uint64_t limit, uint64_t seed,
 	for (i = 0; i < 1000000; i++) {
 		x = next_offset(&s, &m, x);
 		want = model_check(&m, x, limit, false);
-		ck_assert_int_eq(wg_replay_peek(&rw, base + x, limit), want);
-		ck_assert_int_eq(wg_replay_check(&rw, base + x, limit), want);
-		ck_assert_int_eq(model_check(&m, x, limit, true), want);
+		/* Plain tests: a passing ck_assert costs a pipe write. */
+		if (wg_replay_peek(&rw, base + x, limit) != want ||
+		    wg_replay_check(&rw, base + x, limit) != want)
+			ck_abort_msg("op %ju: base + %ju: want %d", (uintmax_t)i,
+			    (uintmax_t)x, want);
+		model_check(&m, x, limit, true);
 		accepted += want;
 	}
 	/* The mix must exercise both answers, and the top must move. */
