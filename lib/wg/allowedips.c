@@ -243,11 +243,11 @@ wg_allowedips_insert(struct wg_allowedips *t, int af, const uint8_t *addr,
 		if (common < n->cidr)
 			break;
 		if (n->cidr == cidr && n->peer != NULL) {
-			n->peer = peer;
+			n->peer = peer;		/* same prefix, new owner */
 			return 0;
 		}
 		if (n->cidr == cidr)
-			break;
+			break;			/* a fork node, ownerless */
 	}
 	if (t->count >= WG_ALLOWEDIPS_MAX) {
 		errno = ENOSPC;

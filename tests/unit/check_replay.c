@@ -239,8 +239,8 @@ run_model(uint64_t base, uint64_t limit, uint64_t seed,
 		/* Plain tests: a passing ck_assert costs a pipe write. */
 		if (wg_replay_peek(&rw, base + x, limit) != want ||
 		    wg_replay_check(&rw, base + x, limit) != want)
-			ck_abort_msg("op %ju: base + %ju: want %d", (uintmax_t)i,
-			    (uintmax_t)x, want);
+			ck_abort_msg("op %ju: base + %ju: want %d",
+			    (uintmax_t)i, (uintmax_t)x, want);
 		model_check(&m, x, limit, true);
 		accepted += want;
 	}
