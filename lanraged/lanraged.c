@@ -31,15 +31,17 @@ static const char		*conf_path = LANRAGED_CONF_PATH;
 static char			 conf_abs[PATH_MAX];
 static const char		*opt_netd_sock;
 static const char		*opt_uapi_dir;
+static const char		*opt_ifname;
 static struct event		*netd_ev;
 static int			 exit_status;
 static struct wg_device		*engine;
+static struct event		*dead_ev;
 
 static void
 usage(void)
 {
 	fprintf(stderr, "usage: lanraged [-dnv] [-f config] "
-	    "[-s netd-socket] [-u uapi-dir]\n");
+	    "[-s netd-socket] [-u uapi-dir] [interface]\n");
 	exit(1);
 }
 
@@ -56,6 +58,14 @@ lanraged_load(struct lanraged_conf *c, char *err, size_t errlen)
 		    opt_netd_sock);
 	if (opt_uapi_dir != NULL)
 		snprintf(c->uapi_dir, sizeof(c->uapi_dir), "%s", opt_uapi_dir);
+	if (opt_ifname != NULL) {
+		if (!conf_ifname_valid(opt_ifname)) {
+			snprintf(err, errlen, "invalid interface name: %s",
+			    opt_ifname);
+			return -1;
+		}
+		snprintf(c->ifname, sizeof(c->ifname), "%s", opt_ifname);
+	}
 	if (lanraged_conf_uapi_path(c, sock, sizeof(sock)) == -1) {
 		snprintf(err, errlen, "UAPI socket path too long: %s/%s.sock",
 		    c->uapi_dir, c->ifname);
@@ -274,8 +284,10 @@ lanraged_uapi_setup(void)
 
 	if (lanraged_conf_uapi_path(&conf, path, sizeof(path)) == -1 ||
 	    lanraged_uapi_listen(path) == -1)
-		fatal("UAPI socket %s (the directory must be writable by %s)",
-		    path, conf.user.name);
+		fatal("UAPI socket %s", path);
+	/* Made before the sandbox, so a root-owned directory works too. */
+	if (geteuid() == 0 && chown(path, conf.user.uid, conf.user.gid) == -1)
+		fatal("chown %s", path);
 	log_info("UAPI socket %s", path);
 }
 
@@ -408,6 +420,14 @@ lanraged_reload(int signo, void *arg)
 	log_info("reloaded %s", conf_path);
 }
 
+/* The interface was deleted under us (wg-quick down, ip link del). */
+static void
+lanraged_engine_dead(evutil_socket_t fd, short ev, void *arg)
+{
+	log_info("%s: the interface is gone: exiting", iface.name);
+	lanraged_stop();
+}
+
 static void
 lanraged_setup_events(void)
 {
@@ -424,6 +444,10 @@ lanraged_setup_events(void)
 	signal(SIGPIPE, SIG_IGN);
 	if (lanraged_uapi_start(lanraged_uapi_engine, engine) == -1)
 		fatal("UAPI events");
+	dead_ev = event_new(proc_base(), wg_device_dead_fd(engine), EV_READ,
+	    lanraged_engine_dead, NULL);
+	if (dead_ev == NULL || event_add(dead_ev, NULL) == -1)
+		fatalx("engine event");
 }
 
 /* Everything before the event loop, in the order lanraged(8) gives. */
@@ -438,8 +462,8 @@ lanraged_setup(void)
 	lanraged_addr_setup();
 	lanraged_engine_setup();
 	lanraged_uapi_dir();
-	lanraged_sandbox();
 	lanraged_uapi_setup();
+	lanraged_sandbox();
 }
 
 int
@@ -473,8 +497,14 @@ main(int argc, char *argv[])
 			usage();
 		}
 	}
-	if (argc != optind)
+	/* wg-quick runs "lanraged IFNAME", as it runs wireguard-go */
+	if (argc - optind > 1)
 		usage();
+	if (argc - optind == 1)
+		opt_ifname = argv[optind];
+	if (getenv("WG_PROCESS_FOREGROUND") != NULL &&
+	    strcmp(getenv("WG_PROCESS_FOREGROUND"), "1") == 0)
+		debug = 1;
 	lanraged_load_or_exit();
 	if (checkonly) {
 		fprintf(stderr, "configuration OK\n");
@@ -493,6 +523,7 @@ main(int argc, char *argv[])
 	proc_loop();
 	lanraged_uapi_close();
 	wg_device_free(engine);
+	event_free(dead_ev);
 	event_free(netd_ev);
 	netd_conn_close();
 	proc_free();

@@ -193,6 +193,7 @@ wg_device_new(const struct wg_device_params *p)
 	dev->nworkers = p->ntun;
 	dev->timer_stopfd = -1;
 	dev->timer_kickfd = -1;
+	dev->dead_fd = -1;
 	wg_allowedips_init(&dev->aips);
 	for (i = 0; i < dev->nworkers; i++) {
 		dev->workers[i].dev = dev;
@@ -208,7 +209,8 @@ wg_device_new(const struct wg_device_params *p)
 	for (i = 0; i < dev->nworkers; i++)
 		dev->workers[i].tun_fd = p->tun_fds[i];
 	if ((dev->timer_stopfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) == -1 ||
-	    (dev->timer_kickfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) == -1)
+	    (dev->timer_kickfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) == -1 ||
+	    (dev->dead_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) == -1)
 		goto fail;
 	return dev;
 fail:
@@ -275,6 +277,8 @@ wg_device_free(struct wg_device *dev)
 		close(dev->timer_stopfd);
 	if (dev->timer_kickfd != -1)
 		close(dev->timer_kickfd);
+	if (dev->dead_fd != -1)
+		close(dev->dead_fd);
 	wg_workers_close(dev);
 	if (dev->peers != NULL)
 		for (i = 0; i < dev->npeers; i++)
@@ -291,6 +295,12 @@ uint16_t
 wg_device_port(struct wg_device *dev)
 {
 	return dev->port;
+}
+
+int
+wg_device_dead_fd(struct wg_device *dev)
+{
+	return dev->dead_fd;
 }
 
 void

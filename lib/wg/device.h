@@ -86,6 +86,8 @@ int	 wg_device_apply(struct wg_device *, const struct wg_uapi_set *);
 int	 wg_device_get(struct wg_device *, struct buf *b);
 
 uint16_t wg_device_port(struct wg_device *);
+/* Readable once a TUN queue fails for good (the interface was deleted). */
+int	 wg_device_dead_fd(struct wg_device *);
 void	 wg_device_stats(struct wg_device *, struct wg_device_stats *);
 void	 wg_device_set_other(struct wg_device *, wg_other_cb, void *arg);
 /* Send a non-WireGuard datagram from the device's port. */

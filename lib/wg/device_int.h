@@ -99,6 +99,7 @@ struct wg_device {
 	bool			 timer_started;
 	int			 timer_stopfd;
 	int			 timer_kickfd;	/* eventfd: handshakes wanted */
+	int			 dead_fd;	/* eventfd: a TUN queue died */
 	pthread_mutex_t		 grave_lock;
 	struct wg_grave		*grave;
 	wg_other_cb		 other_cb;

@@ -211,6 +211,21 @@ wg_sendmmsg_all(struct wg_device *dev, int fd, struct mmsghdr *m, size_t n)
 	}
 }
 
+/*
+ * The queue fails for good when its interface is deleted (EBADFD): stop
+ * watching it and tell the owner.
+ */
+static void
+wg_tun_dead(struct wg_wstate *ws)
+{
+	uint64_t	 one = 1;
+
+	log_debug("%s: tun queue: %s", __func__, strerror(errno));
+	epoll_ctl(ws->w->epfd, EPOLL_CTL_DEL, ws->w->tun_fd, NULL);
+	if (write(ws->dev->dead_fd, &one, sizeof(one)) == -1)
+		log_debug("%s: %s", __func__, strerror(errno));
+}
+
 static void
 wg_tun_batch(struct wg_wstate *ws)
 {
@@ -225,6 +240,8 @@ wg_tun_batch(struct wg_wstate *ws)
 	for (i = 0; i < WG_DEVICE_BATCH; i++) {
 		r = read(ws->w->tun_fd, b->slot[i].buf + WG_DATA_HDR_LEN,
 		    room);
+		if (r == -1 && errno != EAGAIN && errno != EINTR)
+			wg_tun_dead(ws);
 		if (r <= 0)
 			break;
 		/* compact: msg[n] keeps slot i's iov and address */
