@@ -190,6 +190,7 @@ wg_device_new(const struct wg_device_params *p)
 	    wg_device_init_locks(dev) == -1)
 		goto fail;
 	dev->mtu = p->mtu;
+	dev->vnet_hdr = p->vnet_hdr;
 	dev->nworkers = p->ntun;
 	dev->timer_stopfd = -1;
 	dev->timer_kickfd = -1;

@@ -46,6 +46,7 @@ struct wg_device_params {
 	const int	*tun_fds;	/* one per worker; the device owns them */
 	size_t		 ntun;		/* 1..WG_DEVICE_MAX_THREADS */
 	size_t		 mtu;		/* of the TUN interface */
+	bool		 vnet_hdr;	/* queues made with IFF_VNET_HDR */
 	uint16_t	 listen_port;	/* 0: any */
 };
 

@@ -88,6 +88,7 @@ struct wg_device {
 	uint16_t		 port;
 	int			 af;		/* of the UDP sockets */
 	size_t			 mtu;
+	bool			 vnet_hdr;	/* TUN queues carry one */
 	struct wg_peer		**peers;
 	size_t			 npeers;
 	struct wg_allowedips	 aips;

@@ -18,8 +18,10 @@
 
 #include "lib/log.h"
 #include "lib/wg/device_int.h"
+#include "lib/wg/offload.h"
 
-#define WG_HS_BATCH	16	/* handshake messages kept per batch */
+#define WG_HS_BATCH	WG_DEVICE_BATCH	/* handshake messages per batch */
+#define WG_TUN_READS	8	/* super-packets read per batch */
 
 struct wg_slot {
 	uint8_t			 buf[WG_SLOT_SIZE];
@@ -48,6 +50,7 @@ struct wg_wstate {
 	struct wg_batch		 tx;
 	struct wg_hs_msg	 hs[WG_HS_BATCH];
 	size_t			 nhs;
+	uint8_t			 big[WG_VNET_HDR_LEN + WG_GSO_MAX];
 };
 
 /* Where an IP packet goes, or comes from. */
@@ -253,6 +256,57 @@ wg_tun_batch(struct wg_wstate *ws)
 	wg_kick_timer(dev, b);
 }
 
+/*
+ * With TUN offloads: a read may be a TCP super-packet, cut here into
+ * segments that are encrypted and sent in batches like any others.
+ */
+static void
+wg_tun_batch_vnet(struct wg_wstate *ws)
+{
+	struct wg_device	*dev = ws->dev;
+	struct wg_batch		*b = &ws->tx;
+	struct virtio_net_hdr	 h;
+	size_t			 n = 0, len, seglen, room;
+	uint64_t		 now = wg_now();
+	ssize_t			 r;
+	int			 reads, nseg, i;
+
+	room = WG_SLOT_SIZE - WG_DATA_HDR_LEN - WG_AEAD_TAG_LEN - 16;
+	pthread_rwlock_rdlock(&dev->lock);
+	for (reads = 0; reads < WG_TUN_READS; reads++) {
+		r = read(ws->w->tun_fd, ws->big, sizeof(ws->big));
+		if (r == -1 && errno != EAGAIN && errno != EINTR)
+			wg_tun_dead(ws);
+		if (r < (ssize_t)WG_VNET_HDR_LEN)
+			break;
+		memcpy(&h, ws->big, sizeof(h));
+		len = (size_t)r - WG_VNET_HDR_LEN;
+		if ((nseg = wg_gso_count(&h, ws->big + WG_VNET_HDR_LEN,
+		    len)) == -1) {
+			WG_STAT(dev, drop_malformed);
+			continue;
+		}
+		for (i = 0; i < nseg; i++) {
+			if (n == WG_DEVICE_BATCH) {
+				wg_sendmmsg_all(dev, ws->w->udp_fd, b->msg, n);
+				n = 0;
+			}
+			seglen = wg_gso_segment(&h, ws->big + WG_VNET_HDR_LEN,
+			    len, (unsigned int)i, b->slot[n].buf +
+			    WG_DATA_HDR_LEN, room);
+			if (seglen == 0) {
+				WG_STAT(dev, drop_malformed);
+				break;
+			}
+			if (wg_tx_prepare(dev, b, n, seglen, now))
+				n++;
+		}
+	}
+	wg_sendmmsg_all(dev, ws->w->udp_fd, b->msg, n);
+	pthread_rwlock_unlock(&dev->lock);
+	wg_kick_timer(dev, b);
+}
+
 /* Responder: the first data on "next" confirms it (peer lock held). */
 static void
 wg_confirm(struct wg_device *dev, struct wg_peer *p, struct wg_keypair *kp)
@@ -330,6 +384,12 @@ wg_rx_data(struct wg_wstate *ws, struct wg_batch *b, size_t i, size_t len,
 		return;
 	}
 	atomic_store_explicit(&p->last_data_recv, now, memory_order_relaxed);
+	if (dev->vnet_hdr) {
+		/* an all-zero header: one packet, checksums complete */
+		pt -= WG_VNET_HDR_LEN;
+		memset(pt, 0, WG_VNET_HDR_LEN);
+		iplen += WG_VNET_HDR_LEN;
+	}
 	if (write(ws->w->tun_fd, pt, iplen) == -1)
 		log_debug("%s: tun write: %s", __func__, strerror(errno));
 }
@@ -340,6 +400,12 @@ wg_rx_keep_handshake(struct wg_wstate *ws, struct wg_slot *s, size_t len,
 {
 	struct wg_hs_msg	*h;
 
+	/* mac1 is cheap: junk must not take a real initiation's place */
+	if (s->buf[0] != WG_MSG_COOKIE_REPLY &&
+	    !wg_noise_check_mac1(&ws->dev->local, s->buf, len)) {
+		WG_STAT(ws->dev, drop_auth);
+		return;
+	}
 	if (ws->nhs == WG_HS_BATCH || len > sizeof(h->buf)) {
 		WG_STAT(ws->dev, drop_handshake);
 		return;
@@ -530,7 +596,10 @@ wg_worker_main(void *arg)
 				goto out;
 			if (ev[i].data.fd == w->tun_fd) {
 				wg_tx_init(&ws->tx);
-				wg_tun_batch(ws);
+				if (ws->dev->vnet_hdr)
+					wg_tun_batch_vnet(ws);
+				else
+					wg_tun_batch(ws);
 			} else
 				wg_udp_batch(ws);
 		}
