@@ -257,6 +257,10 @@ void
 wg_handshake_receive(struct wg_device *dev, int fd, uint8_t *msg,
     size_t len, const struct sockaddr *sa, socklen_t salen)
 {
+	if (!dev->local.has_key && msg[0] != WG_MSG_COOKIE_REPLY) {
+		WG_STAT(dev, drop_handshake);	/* nobody to answer as */
+		return;
+	}
 	switch (wg_noise_msg_type(msg, len)) {
 	case WG_MSG_INITIATION:
 		if (dev->local.has_key &&
