@@ -18,6 +18,7 @@
 
 #include "lib/log.h"
 #include "lib/wg/device_int.h"
+#include "lib/wg/gro.h"
 #include "lib/wg/offload.h"
 
 #define WG_HS_BATCH	WG_DEVICE_BATCH	/* handshake messages per batch */
@@ -51,6 +52,7 @@ struct wg_wstate {
 	struct wg_hs_msg	 hs[WG_HS_BATCH];
 	size_t			 nhs;
 	uint8_t			 big[WG_VNET_HDR_LEN + WG_GSO_MAX];
+	struct wg_gro		 gro;	/* decrypted TCP, joined for the TUN */
 };
 
 /* Where an IP packet goes, or comes from. */
@@ -384,13 +386,9 @@ wg_rx_data(struct wg_wstate *ws, struct wg_batch *b, size_t i, size_t len,
 		return;
 	}
 	atomic_store_explicit(&p->last_data_recv, now, memory_order_relaxed);
-	if (dev->vnet_hdr) {
-		/* an all-zero header: one packet, checksums complete */
-		pt -= WG_VNET_HDR_LEN;
-		memset(pt, 0, WG_VNET_HDR_LEN);
-		iplen += WG_VNET_HDR_LEN;
-	}
-	if (write(ws->w->tun_fd, pt, iplen) == -1)
+	if (dev->vnet_hdr)
+		wg_gro_add(&ws->gro, pt, iplen);
+	else if (write(ws->w->tun_fd, pt, iplen) == -1)
 		log_debug("%s: tun write: %s", __func__, strerror(errno));
 }
 
@@ -499,6 +497,7 @@ wg_udp_batch(struct wg_wstate *ws)
 	now = wg_now();
 	for (i = 0; i < n; i++)
 		wg_rx_one(ws, b, (size_t)i, now);
+	wg_gro_flush(&ws->gro);
 	pthread_rwlock_unlock(&dev->lock);
 	if (n > 0)
 		atomic_fetch_add_explicit(&dev->st.rx_packets, (uint64_t)n,
@@ -575,6 +574,18 @@ wg_tx_init(struct wg_batch *b)
 	}
 }
 
+static int
+wg_tun_write(void *arg, const uint8_t *frame, size_t len)
+{
+	struct wg_worker	*w = arg;
+
+	if (write(w->tun_fd, frame, len) == -1) {
+		log_debug("%s: %s", __func__, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 void *
 wg_worker_main(void *arg)
 {
@@ -589,6 +600,7 @@ wg_worker_main(void *arg)
 	}
 	ws->w = w;
 	ws->dev = w->dev;
+	wg_gro_init(&ws->gro, wg_tun_write, w);
 	for (;;) {
 		n = epoll_wait(w->epfd, ev, 4, -1);
 		for (i = 0; i < n; i++) {
