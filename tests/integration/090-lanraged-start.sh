@@ -184,7 +184,22 @@ if command -v wg >/dev/null; then
 	[ "$got" = "$pub" ] || lr_die "wg show public-key: $got"
 	wg_private show lanrage0 allowed-ips | grep -q "10.66.0.9/32" ||
 	    lr_die "wg show allowed-ips"
-	ok "wg(8) shows and sets the interface; a privileged port is refused"
+	wg_private showconf lanrage0 >"$RUN/showconf" ||
+	    lr_die "wg showconf: $(cat "$RUN/showconf")"
+	grep -q "^PublicKey = $peer\$" "$RUN/showconf" &&
+	    grep -q "^Endpoint = 192.0.2.1:51820\$" "$RUN/showconf" ||
+	    lr_die "wg showconf: $(cat "$RUN/showconf")"
+	# syncconf: drop that peer, add another with two prefixes
+	peer2=$(wg genkey | wg pubkey)
+	printf '[Interface]\nPrivateKey = %s\n[Peer]\nPublicKey = %s\nAllowedIPs = 10.66.1.0/24, 10.66.2.7/32\n' \
+	    "$key" "$peer2" >"$RUN/sync.conf"
+	got=$(wg_private syncconf lanrage0 "$RUN/sync.conf")
+	[ -z "$got" ] || lr_die "wg syncconf: $got"
+	got=$(wg_private show lanrage0 peers)
+	[ "$got" = "$peer2" ] || lr_die "after syncconf the peers are: $got"
+	[ "$(wg_private show lanrage0 allowed-ips | wc -w)" = 3 ] ||
+	    lr_die "after syncconf: $(wg_private show lanrage0 allowed-ips)"
+	ok "wg(8) show, showconf, set and syncconf work; a privileged port is refused"
 fi
 
 write_lconf "MTU = 1400" "Address = 10.66.0.5/16, 10.66.0.6/16"
