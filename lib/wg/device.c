@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,6 +71,16 @@ tune:
 	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bufsz, sizeof(bufsz));
 	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bufsz, sizeof(bufsz));
 	return fd;
+}
+
+/* Kernels since 4.18 take UDP_SEGMENT; a send that fails turns it off. */
+static bool
+wg_udp_gso_probe(int fd)
+{
+	int		 v = 0;
+	socklen_t	 len = sizeof(v);
+
+	return getsockopt(fd, SOL_UDP, UDP_SEGMENT, &v, &len) == 0;
 }
 
 static uint16_t
@@ -207,6 +218,7 @@ wg_device_new(const struct wg_device_params *p)
 	}
 	if (wg_workers_bind(dev, p->listen_port) == -1)
 		goto fail;
+	atomic_store(&dev->udp_gso, wg_udp_gso_probe(dev->workers[0].udp_fd));
 	for (i = 0; i < dev->nworkers; i++)
 		dev->workers[i].tun_fd = p->tun_fds[i];
 	if ((dev->timer_stopfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) == -1 ||

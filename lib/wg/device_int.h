@@ -89,6 +89,7 @@ struct wg_device {
 	int			 af;		/* of the UDP sockets */
 	size_t			 mtu;
 	bool			 vnet_hdr;	/* TUN queues carry one */
+	_Atomic bool		 udp_gso;	/* UDP_SEGMENT works */
 	struct wg_peer		**peers;
 	size_t			 npeers;
 	struct wg_allowedips	 aips;

@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <poll.h>
 #include <sodium.h>
 #include <stdlib.h>
@@ -23,6 +24,8 @@
 
 #define WG_HS_BATCH	WG_DEVICE_BATCH	/* handshake messages per batch */
 #define WG_TUN_READS	8	/* super-packets read per batch */
+#define WG_UDP_GSO_SEGS	64	/* datagrams per UDP GSO send */
+#define WG_UDP_GSO_BYTES 65000	/* their total: one IP datagram's payload */
 
 struct wg_slot {
 	uint8_t			 buf[WG_SLOT_SIZE];
@@ -35,6 +38,14 @@ struct wg_batch {
 	struct iovec		 iov[WG_DEVICE_BATCH];
 	struct wg_peer		*kick[WG_DEVICE_BATCH];
 	size_t			 nkick;
+};
+
+/* Room to regroup a batch into UDP GSO sends. */
+struct wg_gso_out {
+	struct mmsghdr		 msg[WG_DEVICE_BATCH];
+	struct iovec		 iov[WG_DEVICE_BATCH];
+	uint8_t			 cbuf[WG_DEVICE_BATCH][CMSG_SPACE(
+				    sizeof(uint16_t))];
 };
 
 struct wg_hs_msg {
@@ -53,6 +64,7 @@ struct wg_wstate {
 	size_t			 nhs;
 	uint8_t			 big[WG_VNET_HDR_LEN + WG_GSO_MAX];
 	struct wg_gro		 gro;	/* decrypted TCP, joined for the TUN */
+	struct wg_gso_out	 gso;
 };
 
 /* Where an IP packet goes, or comes from. */
@@ -191,28 +203,114 @@ wg_tx_prepare(struct wg_device *dev, struct wg_batch *b, size_t i,
 	return true;
 }
 
-/* Send msg[0..n) fully; a full socket buffer drops the rest. */
-static void
-wg_sendmmsg_all(struct wg_device *dev, int fd, struct mmsghdr *m, size_t n)
+/*
+ * Send msg[0..n) fully; a full socket buffer drops the rest.  Returns
+ * -1 when the kernel refused a message with EIO (no UDP GSO on the way
+ * out), after skipping it.
+ */
+static int
+wg_sendmmsg_all(int fd, struct mmsghdr *m, size_t n)
 {
 	struct pollfd	 pfd = { .fd = fd, .events = POLLOUT };
 	size_t		 done = 0;
-	int		 r, tries = 0;
+	int		 r, tries = 0, rc = 0;
 
 	while (done < n) {
 		r = sendmmsg(fd, m + done, (unsigned int)(n - done), 0);
 		if (r > 0) {
 			done += (size_t)r;
-			atomic_fetch_add_explicit(&dev->st.tx_packets,
-			    (uint64_t)r, memory_order_relaxed);
 			continue;
 		}
 		if (r == -1 && errno == EAGAIN && tries++ < 4 &&
 		    poll(&pfd, 1, 10) >= 0)
 			continue;
-		if (r == -1 && errno != EAGAIN)
+		if (r == -1 && errno == EIO)
+			rc = -1;
+		else if (r == -1 && errno != EAGAIN)
 			log_debug("%s: %s", __func__, strerror(errno));
 		done++;		/* skip the packet the kernel refused */
+	}
+	return rc;
+}
+
+static bool
+wg_same_dest(const struct msghdr *a, const struct msghdr *b)
+{
+	return a->msg_namelen == b->msg_namelen &&
+	    memcmp(a->msg_name, b->msg_name, a->msg_namelen) == 0;
+}
+
+/*
+ * UDP GSO: a run of datagrams to one peer, all of one size but the last,
+ * goes to the kernel as one message of several iovecs with UDP_SEGMENT.
+ * Segments of one TCP super-packet encrypt to equal sizes, so the runs
+ * are long.  Returns how many messages were built into out[].
+ */
+static size_t
+wg_gso_group(struct wg_batch *b, size_t n, struct wg_gso_out *g)
+{
+	struct msghdr	*first;
+	struct cmsghdr	*cm;
+	size_t		 i = 0, j, k = 0, nout = 0, seg, max;
+
+	while (i < n) {
+		first = &b->msg[i].msg_hdr;
+		seg = first->msg_iov->iov_len;
+		/* one UDP datagram's worth: 64 KiB less the headers */
+		max = WG_UDP_GSO_BYTES / seg;
+		if (max > WG_UDP_GSO_SEGS)
+			max = WG_UDP_GSO_SEGS;
+		for (j = i + 1; j < n && j - i < max &&
+		    wg_same_dest(first, &b->msg[j].msg_hdr) &&
+		    b->msg[j].msg_hdr.msg_iov->iov_len == seg; j++)
+			;
+		if (j < n && j - i < max &&
+		    wg_same_dest(first, &b->msg[j].msg_hdr) &&
+		    b->msg[j].msg_hdr.msg_iov->iov_len < seg)
+			j++;		/* a shorter last segment may join */
+		memset(&g->msg[nout], 0, sizeof(g->msg[nout]));
+		g->msg[nout].msg_hdr.msg_name = first->msg_name;
+		g->msg[nout].msg_hdr.msg_namelen = first->msg_namelen;
+		g->msg[nout].msg_hdr.msg_iov = &g->iov[k];
+		g->msg[nout].msg_hdr.msg_iovlen = j - i;
+		for (; i < j; i++)
+			g->iov[k++] = *b->msg[i].msg_hdr.msg_iov;
+		if (g->msg[nout].msg_hdr.msg_iovlen > 1) {
+			g->msg[nout].msg_hdr.msg_control = g->cbuf[nout];
+			g->msg[nout].msg_hdr.msg_controllen =
+			    CMSG_SPACE(sizeof(uint16_t));
+			cm = CMSG_FIRSTHDR(&g->msg[nout].msg_hdr);
+			cm->cmsg_level = SOL_UDP;
+			cm->cmsg_type = UDP_SEGMENT;
+			cm->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+			*(uint16_t *)(void *)CMSG_DATA(cm) = (uint16_t)seg;
+		}
+		nout++;
+	}
+	return nout;
+}
+
+/* Send the batch's n prepared datagrams, in GSO runs when we may. */
+static void
+wg_send_batch(struct wg_wstate *ws, struct wg_batch *b, size_t n)
+{
+	struct wg_device	*dev = ws->dev;
+	size_t			 nout;
+
+	if (n == 0)
+		return;
+	atomic_fetch_add_explicit(&dev->st.tx_packets, n,
+	    memory_order_relaxed);
+	if (!atomic_load_explicit(&dev->udp_gso, memory_order_relaxed)) {
+		wg_sendmmsg_all(ws->w->udp_fd, b->msg, n);
+		return;
+	}
+	nout = wg_gso_group(b, n, &ws->gso);
+	if (wg_sendmmsg_all(ws->w->udp_fd, ws->gso.msg, nout) == -1) {
+		/* the path cannot segment: plain datagrams from now on */
+		log_debug("%s: UDP GSO refused, turning it off", __func__);
+		atomic_store(&dev->udp_gso, false);
+		wg_sendmmsg_all(ws->w->udp_fd, b->msg, n);
 	}
 }
 
@@ -253,7 +351,7 @@ wg_tun_batch(struct wg_wstate *ws)
 		if (wg_tx_prepare(dev, b, i, (size_t)r, now))
 			b->msg[n++] = b->msg[i];
 	}
-	wg_sendmmsg_all(dev, ws->w->udp_fd, b->msg, n);
+	wg_send_batch(ws, b, n);
 	pthread_rwlock_unlock(&dev->lock);
 	wg_kick_timer(dev, b);
 }
@@ -290,7 +388,7 @@ wg_tun_batch_vnet(struct wg_wstate *ws)
 		}
 		for (i = 0; i < nseg; i++) {
 			if (n == WG_DEVICE_BATCH) {
-				wg_sendmmsg_all(dev, ws->w->udp_fd, b->msg, n);
+				wg_send_batch(ws, b, n);
 				n = 0;
 			}
 			seglen = wg_gso_segment(&h, ws->big + WG_VNET_HDR_LEN,
@@ -304,7 +402,7 @@ wg_tun_batch_vnet(struct wg_wstate *ws)
 				n++;
 		}
 	}
-	wg_sendmmsg_all(dev, ws->w->udp_fd, b->msg, n);
+	wg_send_batch(ws, b, n);
 	pthread_rwlock_unlock(&dev->lock);
 	wg_kick_timer(dev, b);
 }
