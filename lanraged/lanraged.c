@@ -190,16 +190,29 @@ lanraged_tun_offload(void)
 	log_info("%s: TCP segmentation offload on", iface.name);
 }
 
-/* One queue per data-path thread: TUN_CREATE gives the first. */
+/*
+ * One queue per data-path thread: TUN_CREATE gives the first.  A kernel
+ * without virtio headers on TUN gets plain queues.
+ */
 static void
 lanraged_tun_setup(void)
 {
 	struct netd_tun_fd	 rep;
+	uint32_t		 flags = NETD_TUN_MULTI_QUEUE | NETD_TUN_VNET_HDR;
 	size_t			 i;
+	int			 rc;
 
-	if (netd_req_tun_create(conf.ifname, NETD_TUN_MULTI_QUEUE |
-	    NETD_TUN_VNET_HDR, &rep, &iface.tun_fd[0]) == -1)
+	rc = netd_req_tun_create(conf.ifname, flags, &rep, &iface.tun_fd[0]);
+	if (rc == -1 && errno == EINVAL) {
+		log_warnx("%s: no virtio headers on TUN: no offloads",
+		    conf.ifname);
+		flags &= ~NETD_TUN_VNET_HDR;
+		rc = netd_req_tun_create(conf.ifname, flags, &rep,
+		    &iface.tun_fd[0]);
+	}
+	if (rc == -1)
 		fatal("cannot create %s", conf.ifname);
+	iface.vnet_hdr = (flags & NETD_TUN_VNET_HDR) != 0;
 	iface.ifindex = rep.ifindex;
 	memcpy(iface.name, rep.ifname, sizeof(iface.name));
 	iface.ntun = 1;
@@ -213,7 +226,8 @@ lanraged_tun_setup(void)
 	iface.mtu = (uint32_t)conf.mtu;
 	log_info("%s: index %u, %zu queues, MTU %u, up", iface.name,
 	    iface.ifindex, iface.ntun, iface.mtu);
-	lanraged_tun_offload();
+	if (iface.vnet_hdr)
+		lanraged_tun_offload();
 }
 
 /* Addresses and routes start from none: netd made the link just now. */
@@ -248,7 +262,7 @@ lanraged_engine_setup(void)
 	p.tun_fds = iface.tun_fd;
 	p.ntun = iface.ntun;
 	p.mtu = iface.mtu;
-	p.vnet_hdr = true;
+	p.vnet_hdr = iface.vnet_hdr;
 	p.listen_port = (uint16_t)conf.listen_port;
 	if ((engine = wg_device_new(&p)) == NULL)
 		fatal("cannot start the data plane on UDP port %lu",

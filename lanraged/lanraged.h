@@ -53,6 +53,7 @@ struct lanraged_iface {
 	uint32_t		 mtu;
 	int			 tun_fd[LANRAGED_MAX_THREADS];
 	size_t			 ntun;
+	bool			 vnet_hdr;	/* queues carry virtio headers */
 	uint16_t		 port;		/* bound: never 0 */
 };
 
