@@ -67,6 +67,8 @@ wg_udp_open(uint16_t port, int *afp)
 	}
 	*afp = AF_INET;
 tune:
+	/* Runs of datagrams from one sender arrive joined: see packet.c. */
+	setsockopt(fd, SOL_UDP, UDP_GRO, &on, sizeof(on));
 	/* Bursts of a fast peer must not overflow a default-sized queue. */
 	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bufsz, sizeof(bufsz));
 	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bufsz, sizeof(bufsz));
@@ -81,6 +83,15 @@ wg_udp_gso_probe(int fd)
 	socklen_t	 len = sizeof(v);
 
 	return getsockopt(fd, SOL_UDP, UDP_SEGMENT, &v, &len) == 0;
+}
+
+static bool
+wg_udp_gro_on(int fd)
+{
+	int		 v = 0;
+	socklen_t	 len = sizeof(v);
+
+	return getsockopt(fd, SOL_UDP, UDP_GRO, &v, &len) == 0 && v != 0;
 }
 
 static uint16_t
@@ -219,6 +230,7 @@ wg_device_new(const struct wg_device_params *p)
 	if (wg_workers_bind(dev, p->listen_port) == -1)
 		goto fail;
 	atomic_store(&dev->udp_gso, wg_udp_gso_probe(dev->workers[0].udp_fd));
+	dev->udp_gro = wg_udp_gro_on(dev->workers[0].udp_fd);
 	for (i = 0; i < dev->nworkers; i++)
 		dev->workers[i].tun_fd = p->tun_fds[i];
 	if ((dev->timer_stopfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) == -1 ||

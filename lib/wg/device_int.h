@@ -90,6 +90,7 @@ struct wg_device {
 	size_t			 mtu;
 	bool			 vnet_hdr;	/* TUN queues carry one */
 	_Atomic bool		 udp_gso;	/* UDP_SEGMENT works */
+	bool			 udp_gro;	/* sockets take UDP_GRO */
 	struct wg_peer		**peers;
 	size_t			 npeers;
 	struct wg_allowedips	 aips;

@@ -40,6 +40,31 @@ struct wg_batch {
 	size_t			 nkick;
 };
 
+/*
+ * Receive buffers: 64 slots of 2 KiB, or, with UDP GRO, 16 of 64 KiB: a
+ * GRO datagram holds a run of same-sized datagrams from one sender.
+ */
+#define WG_RX_ARENA	(16 * 65536)
+#define WG_RX_GRO_SLOT	65536
+
+struct wg_rx {
+	uint8_t			 arena[WG_RX_ARENA];
+	struct mmsghdr		 msg[WG_DEVICE_BATCH];
+	struct iovec		 iov[WG_DEVICE_BATCH];
+	struct sockaddr_storage	 addr[WG_DEVICE_BATCH];
+	uint8_t			 cbuf[WG_DEVICE_BATCH][CMSG_SPACE(
+				    sizeof(int))];
+	size_t			 nslots;
+};
+
+/* One datagram as received (a GRO datagram is cut into these). */
+struct wg_dgram {
+	uint8_t			*p;
+	size_t			 len;
+	struct sockaddr_storage	*addr;
+	socklen_t		 alen;
+};
+
 /* Room to regroup a batch into UDP GSO sends. */
 struct wg_gso_out {
 	struct mmsghdr		 msg[WG_DEVICE_BATCH];
@@ -58,7 +83,7 @@ struct wg_hs_msg {
 struct wg_wstate {
 	struct wg_worker	*w;
 	struct wg_device	*dev;
-	struct wg_batch		 rx;
+	struct wg_rx		 rx;
 	struct wg_batch		 tx;
 	struct wg_hs_msg	 hs[WG_HS_BATCH];
 	size_t			 nhs;
@@ -438,25 +463,24 @@ wg_roam(struct wg_peer *p, const struct sockaddr_storage *ss, socklen_t len)
 }
 
 static void
-wg_rx_data(struct wg_wstate *ws, struct wg_batch *b, size_t i, size_t len,
+wg_rx_data(struct wg_wstate *ws, struct wg_batch *b, struct wg_dgram *d,
     uint64_t now)
 {
 	struct wg_device	*dev = ws->dev;
-	struct wg_slot		*s = &b->slot[i];
 	struct wg_index_ent	*e;
 	struct wg_peer		*p;
 	const uint8_t		*src;
-	uint8_t			*pt = s->buf + WG_DATA_HDR_LEN;
-	size_t			 ptlen, iplen;
+	uint8_t			*pt = d->p + WG_DATA_HDR_LEN;
+	size_t			 ptlen, iplen, len = d->len;
 	int			 af;
 
-	e = wg_index_get(dev, wg_noise_get_u32(s->buf, WG_OFF_RECEIVER));
+	e = wg_index_get(dev, wg_noise_get_u32(d->p, WG_OFF_RECEIVER));
 	if (e == NULL || e->kp == NULL) {
 		WG_STAT(dev, drop_no_index);
 		return;
 	}
 	p = e->peer;
-	if (wg_noise_decrypt(e->kp, now, s->buf, len, pt, &ptlen) == -1) {
+	if (wg_noise_decrypt(e->kp, now, d->p, len, pt, &ptlen) == -1) {
 		if (errno == EALREADY)
 			WG_STAT(dev, drop_replay);
 		else if (errno == EKEYEXPIRED)
@@ -467,7 +491,7 @@ wg_rx_data(struct wg_wstate *ws, struct wg_batch *b, size_t i, size_t len,
 	}
 	pthread_mutex_lock(&p->lock);
 	wg_confirm(dev, p, e->kp);
-	wg_roam(p, &s->addr, b->msg[i].msg_hdr.msg_namelen);
+	wg_roam(p, d->addr, d->alen);
 	pthread_mutex_unlock(&p->lock);
 	atomic_store_explicit(&p->last_recv, now, memory_order_relaxed);
 	atomic_fetch_add_explicit(&p->rx_bytes, len, memory_order_relaxed);
@@ -491,14 +515,14 @@ wg_rx_data(struct wg_wstate *ws, struct wg_batch *b, size_t i, size_t len,
 }
 
 static void
-wg_rx_keep_handshake(struct wg_wstate *ws, struct wg_slot *s, size_t len,
-    socklen_t alen)
+wg_rx_keep_handshake(struct wg_wstate *ws, struct wg_dgram *d)
 {
 	struct wg_hs_msg	*h;
+	size_t			 len = d->len;
 
 	/* mac1 is cheap: junk must not take a real initiation's place */
-	if (s->buf[0] != WG_MSG_COOKIE_REPLY &&
-	    !wg_noise_check_mac1(&ws->dev->local, s->buf, len)) {
+	if (d->p[0] != WG_MSG_COOKIE_REPLY &&
+	    !wg_noise_check_mac1(&ws->dev->local, d->p, len)) {
 		WG_STAT(ws->dev, drop_auth);
 		return;
 	}
@@ -507,37 +531,36 @@ wg_rx_keep_handshake(struct wg_wstate *ws, struct wg_slot *s, size_t len,
 		return;
 	}
 	h = &ws->hs[ws->nhs++];
-	memcpy(h->buf, s->buf, len);
+	memcpy(h->buf, d->p, len);
 	h->len = len;
-	memcpy(&h->addr, &s->addr, alen);
-	h->addrlen = alen;
+	memcpy(&h->addr, d->addr, d->alen);
+	h->addrlen = d->alen;
 }
 
 static void
-wg_rx_one(struct wg_wstate *ws, struct wg_batch *b, size_t i, uint64_t now)
+wg_rx_one(struct wg_wstate *ws, struct wg_batch *b, struct wg_dgram *d,
+    uint64_t now)
 {
 	struct wg_device	*dev = ws->dev;
-	struct wg_slot		*s = &b->slot[i];
-	size_t			 len = b->msg[i].msg_len;
-	socklen_t		 alen = b->msg[i].msg_hdr.msg_namelen;
+	const uint8_t		*m = d->p;
 
-	switch (wg_noise_msg_type(s->buf, len)) {
+	switch (wg_noise_msg_type(m, d->len)) {
 	case WG_MSG_DATA:
-		wg_rx_data(ws, b, i, len, now);
+		wg_rx_data(ws, b, d, now);
 		break;
 	case WG_MSG_INITIATION:
 	case WG_MSG_RESPONSE:
 	case WG_MSG_COOKIE_REPLY:
-		wg_rx_keep_handshake(ws, s, len, alen);
+		wg_rx_keep_handshake(ws, d);
 		break;
 	default:
 		/* WireGuard framing with a bad length is ours, and broken */
-		if (len >= 4 && s->buf[0] >= 1 && s->buf[0] <= 4 &&
-		    s->buf[1] == 0 && s->buf[2] == 0 && s->buf[3] == 0)
+		if (d->len >= 4 && m[0] >= 1 && m[0] <= 4 && m[1] == 0 &&
+		    m[2] == 0 && m[3] == 0)
 			WG_STAT(dev, drop_malformed);
 		else if (dev->other_cb != NULL)
-			dev->other_cb(s->buf, len, (struct sockaddr *)&s->addr,
-			    alen, dev->other_arg);
+			dev->other_cb(m, d->len, (struct sockaddr *)d->addr,
+			    d->alen, dev->other_arg);
 		else
 			WG_STAT(dev, drop_other);
 		break;
@@ -545,19 +568,65 @@ wg_rx_one(struct wg_wstate *ws, struct wg_batch *b, size_t i, uint64_t now)
 }
 
 static void
-wg_rx_prepare(struct wg_batch *b)
+wg_rx_prepare(struct wg_rx *rx, bool gro)
 {
-	size_t	 i;
+	size_t	 i, size = gro ? WG_RX_GRO_SLOT : WG_SLOT_SIZE;
 
-	for (i = 0; i < WG_DEVICE_BATCH; i++) {
-		b->iov[i].iov_base = b->slot[i].buf;
-		b->iov[i].iov_len = WG_SLOT_SIZE;
-		memset(&b->msg[i].msg_hdr, 0, sizeof(b->msg[i].msg_hdr));
-		b->msg[i].msg_hdr.msg_iov = &b->iov[i];
-		b->msg[i].msg_hdr.msg_iovlen = 1;
-		b->msg[i].msg_hdr.msg_name = &b->slot[i].addr;
-		b->msg[i].msg_hdr.msg_namelen = sizeof(b->slot[i].addr);
+	rx->nslots = gro ? WG_RX_ARENA / WG_RX_GRO_SLOT : WG_DEVICE_BATCH;
+	for (i = 0; i < rx->nslots; i++) {
+		rx->iov[i].iov_base = rx->arena + i * size;
+		rx->iov[i].iov_len = size;
+		memset(&rx->msg[i].msg_hdr, 0, sizeof(rx->msg[i].msg_hdr));
+		rx->msg[i].msg_hdr.msg_iov = &rx->iov[i];
+		rx->msg[i].msg_hdr.msg_iovlen = 1;
+		rx->msg[i].msg_hdr.msg_name = &rx->addr[i];
+		rx->msg[i].msg_hdr.msg_namelen = sizeof(rx->addr[i]);
+		rx->msg[i].msg_hdr.msg_control = rx->cbuf[i];
+		rx->msg[i].msg_hdr.msg_controllen = sizeof(rx->cbuf[i]);
 	}
+}
+
+/* The segment size of a UDP GRO datagram, or 0 for a plain one. */
+static size_t
+wg_rx_gro_size(struct msghdr *mh)
+{
+	struct cmsghdr	*cm;
+	int		 v;
+
+	for (cm = CMSG_FIRSTHDR(mh); cm != NULL; cm = CMSG_NXTHDR(mh, cm)) {
+		if (cm->cmsg_level == SOL_UDP && cm->cmsg_type == UDP_GRO) {
+			memcpy(&v, CMSG_DATA(cm), sizeof(v));
+			return v > 0 ? (size_t)v : 0;
+		}
+	}
+	return 0;
+}
+
+/* Message i, cut into the datagrams it joins; returns how many. */
+static size_t
+wg_rx_msg(struct wg_wstate *ws, size_t i, uint64_t now)
+{
+	struct wg_rx	*rx = &ws->rx;
+	struct wg_dgram	 d;
+	size_t		 len = rx->msg[i].msg_len, seg, off, n = 0;
+
+	if (rx->msg[i].msg_hdr.msg_flags & MSG_TRUNC) {
+		WG_STAT(ws->dev, drop_malformed);
+		return 1;
+	}
+	seg = wg_rx_gro_size(&rx->msg[i].msg_hdr);
+	if (seg == 0 || seg > len)
+		seg = len;
+	d.addr = &rx->addr[i];
+	d.alen = rx->msg[i].msg_hdr.msg_namelen;
+	for (off = 0; off < len || (len == 0 && n == 0); off += seg, n++) {
+		d.p = (uint8_t *)rx->iov[i].iov_base + off;
+		d.len = len - off < seg ? len - off : seg;
+		wg_rx_one(ws, &ws->tx, &d, now);
+		if (len == 0)
+			return 1;
+	}
+	return n;
 }
 
 static void
@@ -584,24 +653,22 @@ static void
 wg_udp_batch(struct wg_wstate *ws)
 {
 	struct wg_device	*dev = ws->dev;
-	struct wg_batch		*b = &ws->rx;
-	uint64_t		 now;
+	uint64_t		 now, got = 0;
 	int			 n, i;
 
-	wg_rx_prepare(b);
+	wg_rx_prepare(&ws->rx, dev->udp_gro);
 	pthread_rwlock_rdlock(&dev->lock);
-	n = recvmmsg(ws->w->udp_fd, b->msg, WG_DEVICE_BATCH, MSG_DONTWAIT,
-	    NULL);
+	n = recvmmsg(ws->w->udp_fd, ws->rx.msg, (unsigned int)ws->rx.nslots,
+	    MSG_DONTWAIT, NULL);
 	now = wg_now();
 	for (i = 0; i < n; i++)
-		wg_rx_one(ws, b, (size_t)i, now);
+		got += wg_rx_msg(ws, (size_t)i, now);
 	wg_gro_flush(&ws->gro);
 	pthread_rwlock_unlock(&dev->lock);
-	if (n > 0)
-		atomic_fetch_add_explicit(&dev->st.rx_packets, (uint64_t)n,
-		    memory_order_relaxed);
+	atomic_fetch_add_explicit(&dev->st.rx_packets, got,
+	    memory_order_relaxed);
 	wg_handshakes(ws);
-	wg_kick_timer(dev, b);
+	wg_kick_timer(dev, &ws->tx);
 }
 
 /* Keepalives, staged packets: one at a time, off the fast path. */
