@@ -251,6 +251,28 @@ netd_dec_link_set(const void *p, size_t len, struct netd_link_set *out)
 	return (0);
 }
 
+/* ADDR_* and ROUTE_* share: ifindex u32, family u8, prefixlen u8, 16 bytes. */
+
+static int
+put_ifprefix(struct buf *b, uint32_t ifindex, uint8_t family,
+    uint8_t prefixlen, const uint8_t *bytes)
+{
+	if (buf_put_u32(b, ifindex) == -1 || buf_put_u8(b, family) == -1 ||
+	    buf_put_u8(b, prefixlen) == -1 || buf_put(b, bytes, 16) == -1)
+		return (-1);
+	return (0);
+}
+
+static int
+get_ifprefix(struct bufr *r, uint32_t *ifindex, uint8_t *family,
+    uint8_t *prefixlen, uint8_t *bytes)
+{
+	if (bufr_get_u32(r, ifindex) == -1 || bufr_get_u8(r, family) == -1 ||
+	    bufr_get_u8(r, prefixlen) == -1 || bufr_get(r, bytes, 16) == -1)
+		return (-1);
+	return (0);
+}
+
 /* ADDR_ADD, ADDR_DEL */
 
 static bool
@@ -267,10 +289,8 @@ netd_enc_addr(struct buf *b, const struct netd_addr *m)
 
 	if (!addr_valid(m))
 		return (fail(EINVAL));
-	if (buf_put_u32(b, m->ifindex) == -1 ||
-	    buf_put_u8(b, m->family) == -1 ||
-	    buf_put_u8(b, m->prefixlen) == -1 ||
-	    buf_put(b, m->addr, sizeof(m->addr)) == -1)
+	if (put_ifprefix(b, m->ifindex, m->family, m->prefixlen,
+	    m->addr) == -1)
 		return (enc_undo(b, mark));
 	return (0);
 }
@@ -283,11 +303,8 @@ netd_dec_addr(const void *p, size_t len, struct netd_addr *out)
 
 	memset(&m, 0, sizeof(m));
 	bufr_init(&r, p, len);
-	if (bufr_get_u32(&r, &m.ifindex) == -1 ||
-	    bufr_get_u8(&r, &m.family) == -1 ||
-	    bufr_get_u8(&r, &m.prefixlen) == -1 ||
-	    bufr_get(&r, m.addr, sizeof(m.addr)) == -1 ||
-	    bufr_end(&r) == -1 || !addr_valid(&m))
+	if (get_ifprefix(&r, &m.ifindex, &m.family, &m.prefixlen,
+	    m.addr) == -1 || bufr_end(&r) == -1 || !addr_valid(&m))
 		return (fail(EBADMSG));
 	*out = m;
 	return (0);
@@ -309,11 +326,8 @@ netd_enc_route(struct buf *b, const struct netd_route *m)
 
 	if (!route_valid(m))
 		return (fail(EINVAL));
-	if (buf_put_u32(b, m->ifindex) == -1 ||
-	    buf_put_u8(b, m->family) == -1 ||
-	    buf_put_u8(b, m->prefixlen) == -1 ||
-	    buf_put(b, m->dst, sizeof(m->dst)) == -1 ||
-	    buf_put_u32(b, m->metric) == -1)
+	if (put_ifprefix(b, m->ifindex, m->family, m->prefixlen,
+	    m->dst) == -1 || buf_put_u32(b, m->metric) == -1)
 		return (enc_undo(b, mark));
 	return (0);
 }
@@ -326,11 +340,8 @@ netd_dec_route(const void *p, size_t len, struct netd_route *out)
 
 	memset(&m, 0, sizeof(m));
 	bufr_init(&r, p, len);
-	if (bufr_get_u32(&r, &m.ifindex) == -1 ||
-	    bufr_get_u8(&r, &m.family) == -1 ||
-	    bufr_get_u8(&r, &m.prefixlen) == -1 ||
-	    bufr_get(&r, m.dst, sizeof(m.dst)) == -1 ||
-	    bufr_get_u32(&r, &m.metric) == -1 ||
+	if (get_ifprefix(&r, &m.ifindex, &m.family, &m.prefixlen,
+	    m.dst) == -1 || bufr_get_u32(&r, &m.metric) == -1 ||
 	    bufr_end(&r) == -1 || !route_valid(&m))
 		return (fail(EBADMSG));
 	*out = m;
