@@ -77,8 +77,14 @@ LANRAGED_OBJS	:= $(LANRAGED_SRCS:%.c=$(BUILD)/%.o)
 LANRAGED_LIB	:= $(BUILD)/liblanraged.a
 LANRAGED_BIN	:= $(BUILD)/sbin/lanraged
 
+# Internals of the control server (its main arrives with lanrage-controld).
+CONTROLD_MAIN	:= lanrage-controld/controld.c
+CONTROLD_SRCS	:= $(filter-out $(CONTROLD_MAIN),$(wildcard lanrage-controld/*.c))
+CONTROLD_OBJS	:= $(CONTROLD_SRCS:%.c=$(BUILD)/%.o)
+CONTROLD_LIB	:= $(if $(CONTROLD_SRCS),$(BUILD)/liblanrage-controld.a)
+
 PROGS		:= $(NETD_BIN) $(LANRAGED_BIN)
-DAEMON_LIBS	:= $(NETD_LIB) $(LANRAGED_LIB)
+DAEMON_LIBS	:= $(NETD_LIB) $(LANRAGED_LIB) $(CONTROLD_LIB)
 
 UNIT_SRCS	:= $(wildcard tests/unit/check_*.c) $(wildcard tests/proto/check_*.c)
 UNIT_BINS	:= $(UNIT_SRCS:%.c=$(BUILD)/%)
@@ -123,6 +129,10 @@ $(NETD_BIN): $(BUILD)/lanrage-netd/netd.o $(NETD_LIB) $(LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(LANRAGED_LIB): $(LANRAGED_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/liblanrage-controld.a: $(CONTROLD_OBJS)
 	@rm -f $@
 	ar rcs $@ $^
 
