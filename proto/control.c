@@ -10,27 +10,10 @@
 #include <string.h>
 
 #include "control.h"
+#include "wire.h"
 
 #define WIRE_AF_INET	4
 #define WIRE_AF_INET6	6
-
-static int
-fail(int e)
-{
-	errno = e;
-	return (-1);
-}
-
-/* Drop what a failed encoder appended, keeping its errno. */
-static int
-enc_undo(struct buf *b, size_t mark)
-{
-	int	 saved = errno;
-
-	b->len = mark;
-	errno = saved;
-	return (-1);
-}
 
 static bool
 nonzero(const uint8_t *p, size_t n)
@@ -115,11 +98,11 @@ get_name(struct bufr *r, char *name)
 
 	if (bufr_get_u8(r, &n) == -1 || n == 0 || n > CONTROL_NAME_MAX ||
 	    bufr_get(r, name, n) == -1)
-		return (fail(EBADMSG));
+		return (wire_fail(EBADMSG));
 	name[n] = '\0';
 	/* A NUL inside would shorten the name: utf8_valid refuses it. */
 	if (!utf8_valid((const uint8_t *)name, n))
-		return (fail(EBADMSG));
+		return (wire_fail(EBADMSG));
 	return (0);
 }
 
@@ -154,7 +137,7 @@ get_family(struct bufr *r, struct addr *a)
 	else if (fam == WIRE_AF_INET6)
 		a->af = AF_INET6;
 	else
-		return (fail(EBADMSG));
+		return (wire_fail(EBADMSG));
 	return (0);
 }
 
@@ -259,12 +242,12 @@ get_endpoints(struct bufr *r, struct control_endpoints *l)
 	size_t	 i;
 
 	if (bufr_get_u8(r, &l->n) == -1 || l->n > CONTROL_MAX_CANDS)
-		return (fail(EBADMSG));
+		return (wire_fail(EBADMSG));
 	for (i = 0; i < l->n; i++)
 		if (bufr_get_u8(r, &l->c[i].kind) == -1 ||
 		    get_addr(r, &l->c[i].addr) == -1 ||
 		    bufr_get_u16(r, &l->c[i].port) == -1)
-			return (fail(EBADMSG));
+			return (wire_fail(EBADMSG));
 	return (0);
 }
 
@@ -289,9 +272,9 @@ control_enc_hdr(struct buf *b, uint16_t type, uint32_t id)
 	size_t	 mark = b->len;
 
 	if (!hdr_valid(type, id))
-		return (fail(EINVAL));
+		return (wire_fail(EINVAL));
 	if (buf_put_u16(b, type) == -1 || buf_put_u32(b, id) == -1)
-		return (enc_undo(b, mark));
+		return (wire_undo(b, mark));
 	return (0);
 }
 
@@ -306,7 +289,7 @@ control_dec_hdr(const void *p, size_t len, struct control_hdr *out)
 	if (bufr_get_u16(&r, &h.type) == -1 ||
 	    bufr_get_u32(&r, &h.id) == -1 ||
 	    !hdr_valid(h.type, h.id) || bufr_left(&r) > CONTROL_MAXMSG)
-		return (fail(EBADMSG));
+		return (wire_fail(EBADMSG));
 	h.len = bufr_left(&r);
 	h.payload = h.len > 0 ? bufr_ptr(&r, h.len) : NULL;
 	*out = h;
@@ -317,7 +300,7 @@ int
 control_dec_empty(const void *p, size_t len)
 {
 	(void)p;
-	return (len == 0 ? 0 : fail(EBADMSG));
+	return (len == 0 ? 0 : wire_fail(EBADMSG));
 }
 
 /* HELLO */
@@ -335,11 +318,11 @@ control_enc_hello(struct buf *b, const struct control_hello *m)
 	size_t	 mark = b->len;
 
 	if (!hello_valid(m))
-		return (fail(EINVAL));
+		return (wire_fail(EINVAL));
 	if (buf_put_u16(b, m->version) == -1 ||
 	    buf_put_u16(b, m->listen_port) == -1 ||
 	    put_name(b, m->name) == -1 || put_endpoints(b, &m->ep) == -1)
-		return (enc_undo(b, mark));
+		return (wire_undo(b, mark));
 	return (0);
 }
 
@@ -356,7 +339,7 @@ control_dec_hello(const void *p, size_t len, struct control_hello *out)
 	    bufr_get_u16(&r, &m.listen_port) == -1 ||
 	    get_name(&r, m.name) == -1 || get_endpoints(&r, &m.ep) == -1 ||
 	    bufr_end(&r) == -1 || !hello_valid(&m))
-		return (fail(EBADMSG));
+		return (wire_fail(EBADMSG));
 	*out = m;
 	return (0);
 }
@@ -427,15 +410,15 @@ control_enc_welcome(struct buf *b, const struct control_welcome *m)
 	size_t	 i, mark = b->len;
 
 	if (!welcome_valid(m))
-		return (fail(EINVAL));
+		return (wire_fail(EINVAL));
 	if (buf_put_u16(b, m->version) == -1 ||
 	    buf_put_u64(b, m->server_time) == -1 ||
 	    buf_put_u16(b, m->heartbeat) == -1 ||
 	    buf_put_u8(b, m->nparties) == -1)
-		return (enc_undo(b, mark));
+		return (wire_undo(b, mark));
 	for (i = 0; i < m->nparties; i++)
 		if (put_summary(b, &m->parties[i]) == -1)
-			return (enc_undo(b, mark));
+			return (wire_undo(b, mark));
 	return (0);
 }
 
@@ -453,12 +436,12 @@ control_dec_welcome(const void *p, size_t len, struct control_welcome *out)
 	    bufr_get_u16(&r, &m.heartbeat) == -1 ||
 	    bufr_get_u8(&r, &m.nparties) == -1 ||
 	    m.nparties > CONTROL_MAX_PARTIES)
-		return (fail(EBADMSG));
+		return (wire_fail(EBADMSG));
 	for (i = 0; i < m.nparties; i++)
 		if (get_summary(&r, &m.parties[i]) == -1)
-			return (fail(EBADMSG));
+			return (wire_fail(EBADMSG));
 	if (bufr_end(&r) == -1 || !welcome_valid(&m))
-		return (fail(EBADMSG));
+		return (wire_fail(EBADMSG));
 	*out = m;
 	return (0);
 }
@@ -471,9 +454,9 @@ control_enc_party_create(struct buf *b, const struct control_party_create *m)
 	size_t	 mark = b->len;
 
 	if (!name_valid(m->name))
-		return (fail(EINVAL));
+		return (wire_fail(EINVAL));
 	if (put_name(b, m->name) == -1)
-		return (enc_undo(b, mark));
+		return (wire_undo(b, mark));
 	return (0);
 }
 
@@ -487,7 +470,7 @@ control_dec_party_create(const void *p, size_t len,
 	memset(&m, 0, sizeof(m));
 	bufr_init(&r, p, len);
 	if (get_name(&r, m.name) == -1 || bufr_end(&r) == -1)
-		return (fail(EBADMSG));
+		return (wire_fail(EBADMSG));
 	*out = m;
 	return (0);
 }
@@ -507,11 +490,11 @@ control_enc_party(struct buf *b, const struct control_party *m)
 	size_t	 mark = b->len;
 
 	if (!party_valid(m))
-		return (fail(EINVAL));
+		return (wire_fail(EINVAL));
 	if (buf_put(b, m->id, CONTROL_IDLEN) == -1 ||
 	    put_name(b, m->name) == -1 || put_prefix(b, &m->subnet) == -1 ||
 	    put_addr(b, &m->addr) == -1)
-		return (enc_undo(b, mark));
+		return (wire_undo(b, mark));
 	return (0);
 }
 
@@ -527,7 +510,7 @@ control_dec_party(const void *p, size_t len, struct control_party *out)
 	    get_name(&r, m.name) == -1 || get_prefix(&r, &m.subnet) == -1 ||
 	    get_addr(&r, &m.addr) == -1 || bufr_end(&r) == -1 ||
 	    !party_valid(&m))
-		return (fail(EBADMSG));
+		return (wire_fail(EBADMSG));
 	*out = m;
 	return (0);
 }
@@ -568,10 +551,10 @@ control_enc_invite_create(struct buf *b,
 	size_t	 mark = b->len;
 
 	if (!invite_create_valid(m))
-		return (fail(EINVAL));
+		return (wire_fail(EINVAL));
 	if (buf_put(b, m->id, CONTROL_IDLEN) == -1 ||
 	    put_invite_terms(b, m->expiry, m->max_uses, m->flags) == -1)
-		return (enc_undo(b, mark));
+		return (wire_undo(b, mark));
 	return (0);
 }
 
@@ -587,7 +570,7 @@ control_dec_invite_create(const void *p, size_t len,
 	if (bufr_get(&r, m.id, CONTROL_IDLEN) == -1 ||
 	    get_invite_terms(&r, &m.expiry, &m.max_uses, &m.flags) == -1 ||
 	    bufr_end(&r) == -1 || !invite_create_valid(&m))
-		return (fail(EBADMSG));
+		return (wire_fail(EBADMSG));
 	*out = m;
 	return (0);
 }
@@ -608,11 +591,11 @@ control_enc_invite(struct buf *b, const struct control_invite *m)
 	size_t	 mark = b->len;
 
 	if (!invite_valid(m))
-		return (fail(EINVAL));
+		return (wire_fail(EINVAL));
 	if (buf_put(b, m->code, CONTROL_CODELEN) == -1 ||
 	    buf_put(b, m->id, CONTROL_IDLEN) == -1 ||
 	    put_invite_terms(b, m->expiry, m->max_uses, m->flags) == -1)
-		return (enc_undo(b, mark));
+		return (wire_undo(b, mark));
 	return (0);
 }
 
@@ -628,7 +611,7 @@ control_dec_invite(const void *p, size_t len, struct control_invite *out)
 	    bufr_get(&r, m.id, CONTROL_IDLEN) == -1 ||
 	    get_invite_terms(&r, &m.expiry, &m.max_uses, &m.flags) == -1 ||
 	    bufr_end(&r) == -1 || !invite_valid(&m))
-		return (fail(EBADMSG));
+		return (wire_fail(EBADMSG));
 	*out = m;
 	return (0);
 }
@@ -639,7 +622,7 @@ static int
 enc_token(struct buf *b, const uint8_t *t, size_t n)
 {
 	if (!nonzero(t, n))
-		return (fail(EINVAL));
+		return (wire_fail(EINVAL));
 	return (buf_put(b, t, n));
 }
 
@@ -647,7 +630,7 @@ static int
 dec_token(const void *p, size_t len, uint8_t *out, size_t n)
 {
 	if (len != n || !nonzero(p, n))
-		return (fail(EBADMSG));
+		return (wire_fail(EBADMSG));
 	memcpy(out, p, n);
 	return (0);
 }
@@ -685,10 +668,10 @@ control_enc_kick(struct buf *b, const struct control_kick *m)
 	size_t	 mark = b->len;
 
 	if (!nonzero(m->id, CONTROL_IDLEN) || !nonzero(m->key, CONTROL_KEYLEN))
-		return (fail(EINVAL));
+		return (wire_fail(EINVAL));
 	if (buf_put(b, m->id, CONTROL_IDLEN) == -1 ||
 	    buf_put(b, m->key, CONTROL_KEYLEN) == -1)
-		return (enc_undo(b, mark));
+		return (wire_undo(b, mark));
 	return (0);
 }
 
@@ -700,7 +683,7 @@ control_dec_kick(const void *p, size_t len, struct control_kick *out)
 	if (len != CONTROL_IDLEN + CONTROL_KEYLEN ||
 	    !nonzero(q, CONTROL_IDLEN) ||
 	    !nonzero(q + CONTROL_IDLEN, CONTROL_KEYLEN))
-		return (fail(EBADMSG));
+		return (wire_fail(EBADMSG));
 	memcpy(out->id, q, CONTROL_IDLEN);
 	memcpy(out->key, q + CONTROL_IDLEN, CONTROL_KEYLEN);
 	return (0);
@@ -721,11 +704,11 @@ control_enc_approve(struct buf *b, const struct control_approve *m)
 	size_t	 mark = b->len;
 
 	if (!approve_valid(m))
-		return (fail(EINVAL));
+		return (wire_fail(EINVAL));
 	if (buf_put(b, m->id, CONTROL_IDLEN) == -1 ||
 	    buf_put(b, m->key, CONTROL_KEYLEN) == -1 ||
 	    buf_put_u8(b, m->verdict) == -1)
-		return (enc_undo(b, mark));
+		return (wire_undo(b, mark));
 	return (0);
 }
 
@@ -741,7 +724,7 @@ control_dec_approve(const void *p, size_t len, struct control_approve *out)
 	    bufr_get(&r, m.key, CONTROL_KEYLEN) == -1 ||
 	    bufr_get_u8(&r, &m.verdict) == -1 ||
 	    bufr_end(&r) == -1 || !approve_valid(&m))
-		return (fail(EBADMSG));
+		return (wire_fail(EBADMSG));
 	*out = m;
 	return (0);
 }
@@ -755,10 +738,10 @@ control_enc_approval_pending(struct buf *b,
 	size_t	 mark = b->len;
 
 	if (!nonzero(m->id, CONTROL_IDLEN) || !name_valid(m->name))
-		return (fail(EINVAL));
+		return (wire_fail(EINVAL));
 	if (buf_put(b, m->id, CONTROL_IDLEN) == -1 ||
 	    put_name(b, m->name) == -1)
-		return (enc_undo(b, mark));
+		return (wire_undo(b, mark));
 	return (0);
 }
 
@@ -774,7 +757,7 @@ control_dec_approval_pending(const void *p, size_t len,
 	if (bufr_get(&r, m.id, CONTROL_IDLEN) == -1 ||
 	    !nonzero(m.id, CONTROL_IDLEN) ||
 	    get_name(&r, m.name) == -1 || bufr_end(&r) == -1)
-		return (fail(EBADMSG));
+		return (wire_fail(EBADMSG));
 	*out = m;
 	return (0);
 }
@@ -794,11 +777,11 @@ control_enc_join_request(struct buf *b, const struct control_join_request *m)
 	size_t	 mark = b->len;
 
 	if (!join_request_valid(m))
-		return (fail(EINVAL));
+		return (wire_fail(EINVAL));
 	if (buf_put(b, m->id, CONTROL_IDLEN) == -1 ||
 	    buf_put(b, m->key, CONTROL_KEYLEN) == -1 ||
 	    put_name(b, m->name) == -1)
-		return (enc_undo(b, mark));
+		return (wire_undo(b, mark));
 	return (0);
 }
 
@@ -815,7 +798,7 @@ control_dec_join_request(const void *p, size_t len,
 	    bufr_get(&r, m.key, CONTROL_KEYLEN) == -1 ||
 	    get_name(&r, m.name) == -1 || bufr_end(&r) == -1 ||
 	    !join_request_valid(&m))
-		return (fail(EBADMSG));
+		return (wire_fail(EBADMSG));
 	*out = m;
 	return (0);
 }
@@ -828,9 +811,9 @@ control_enc_endpoints(struct buf *b, const struct control_endpoints *m)
 	size_t	 mark = b->len;
 
 	if (!endpoints_valid(m))
-		return (fail(EINVAL));
+		return (wire_fail(EINVAL));
 	if (put_endpoints(b, m) == -1)
-		return (enc_undo(b, mark));
+		return (wire_undo(b, mark));
 	return (0);
 }
 
@@ -845,7 +828,7 @@ control_dec_endpoints(const void *p, size_t len,
 	bufr_init(&r, p, len);
 	if (get_endpoints(&r, &m) == -1 || bufr_end(&r) == -1 ||
 	    !endpoints_valid(&m))
-		return (fail(EBADMSG));
+		return (wire_fail(EBADMSG));
 	*out = m;
 	return (0);
 }
@@ -876,7 +859,7 @@ get_member(struct bufr *r, struct control_member *m)
 	if (bufr_get(r, m->key, CONTROL_KEYLEN) == -1 ||
 	    get_name(r, m->name) == -1 || get_addr(r, &m->addr) == -1 ||
 	    bufr_get_u8(r, &m->flags) == -1 || get_endpoints(r, &m->ep) == -1)
-		return (fail(EBADMSG));
+		return (wire_fail(EBADMSG));
 	return (0);
 }
 
@@ -925,16 +908,16 @@ control_enc_state(struct buf *b, const struct control_state *m)
 	size_t	 i, mark = b->len;
 
 	if (!state_valid(m))
-		return (fail(EINVAL));
+		return (wire_fail(EINVAL));
 	if (buf_put(b, m->id, CONTROL_IDLEN) == -1 ||
 	    put_name(b, m->name) == -1 || put_prefix(b, &m->subnet) == -1 ||
 	    buf_put(b, m->host_key, CONTROL_KEYLEN) == -1 ||
 	    buf_put_u64(b, m->seq) == -1 ||
 	    buf_put_u16(b, m->nmembers) == -1)
-		return (enc_undo(b, mark));
+		return (wire_undo(b, mark));
 	for (i = 0; i < m->nmembers; i++)
 		if (put_member(b, &m->members[i]) == -1)
-			return (enc_undo(b, mark));
+			return (wire_undo(b, mark));
 	return (0);
 }
 
@@ -954,12 +937,12 @@ control_dec_state(const void *p, size_t len, struct control_state *out)
 	    bufr_get_u64(&r, &m.seq) == -1 ||
 	    bufr_get_u16(&r, &m.nmembers) == -1 ||
 	    m.nmembers > CONTROL_MAX_MEMBERS)
-		return (fail(EBADMSG));
+		return (wire_fail(EBADMSG));
 	for (i = 0; i < m.nmembers; i++)
 		if (get_member(&r, &m.members[i]) == -1)
-			return (fail(EBADMSG));
+			return (wire_fail(EBADMSG));
 	if (bufr_end(&r) == -1 || !state_valid(&m))
-		return (fail(EBADMSG));
+		return (wire_fail(EBADMSG));
 	*out = m;
 	return (0);
 }
@@ -1039,7 +1022,7 @@ get_delta_body(struct bufr *r, struct control_delta *m)
 			return (-1);
 		return (bufr_get_u8(r, &mb->flags));
 	}
-	return (fail(EBADMSG));
+	return (wire_fail(EBADMSG));
 }
 
 int
@@ -1048,11 +1031,11 @@ control_enc_delta(struct buf *b, const struct control_delta *m)
 	size_t	 mark = b->len;
 
 	if (!delta_valid(m))
-		return (fail(EINVAL));
+		return (wire_fail(EINVAL));
 	if (buf_put(b, m->id, CONTROL_IDLEN) == -1 ||
 	    buf_put_u64(b, m->seq) == -1 || buf_put_u8(b, m->kind) == -1 ||
 	    put_delta_body(b, m) == -1)
-		return (enc_undo(b, mark));
+		return (wire_undo(b, mark));
 	return (0);
 }
 
@@ -1069,23 +1052,12 @@ control_dec_delta(const void *p, size_t len, struct control_delta *out)
 	    bufr_get_u8(&r, &m.kind) == -1 ||
 	    get_delta_body(&r, &m) == -1 ||
 	    bufr_end(&r) == -1 || !delta_valid(&m))
-		return (fail(EBADMSG));
+		return (wire_fail(EBADMSG));
 	*out = m;
 	return (0);
 }
 
 /* ERROR */
-
-static bool
-text_printable(const char *t, size_t n)
-{
-	size_t	 i;
-
-	for (i = 0; i < n; i++)
-		if (t[i] < 0x20 || t[i] > 0x7e)
-			return (false);
-	return (true);
-}
 
 static bool
 error_valid(const struct control_error *m)
@@ -1094,7 +1066,7 @@ error_valid(const struct control_error *m)
 
 	n = strnlen(m->text, sizeof(m->text));
 	return (m->code >= 1 && m->code <= CONTROL_E_MAX &&
-	    n <= CONTROL_ERRTEXT_MAX && text_printable(m->text, n));
+	    n <= CONTROL_ERRTEXT_MAX && wire_printable(m->text, n));
 }
 
 int
@@ -1103,11 +1075,11 @@ control_enc_error(struct buf *b, const struct control_error *m)
 	size_t	 n, mark = b->len;
 
 	if (!error_valid(m))
-		return (fail(EINVAL));
+		return (wire_fail(EINVAL));
 	n = strlen(m->text);
 	if (buf_put_u16(b, m->code) == -1 || buf_put_u8(b, n) == -1 ||
 	    buf_put(b, m->text, n) == -1)
-		return (enc_undo(b, mark));
+		return (wire_undo(b, mark));
 	return (0);
 }
 
@@ -1123,8 +1095,8 @@ control_dec_error(const void *p, size_t len, struct control_error *out)
 	if (bufr_get_u16(&r, &m.code) == -1 ||
 	    bufr_get_u8(&r, &n) == -1 || n > CONTROL_ERRTEXT_MAX ||
 	    bufr_get(&r, m.text, n) == -1 || bufr_end(&r) == -1 ||
-	    !text_printable(m.text, n) || !error_valid(&m))
-		return (fail(EBADMSG));
+	    !wire_printable(m.text, n) || !error_valid(&m))
+		return (wire_fail(EBADMSG));
 	*out = m;
 	return (0);
 }
@@ -1342,7 +1314,7 @@ lr_invite_format(const struct lr_invite *v, char *out, size_t outlen)
 	int	 n;
 
 	if (!invite_link_valid(v))
-		return (fail(EINVAL));
+		return (wire_fail(EINVAL));
 	b64_encode(v->server_key, CONTROL_KEYLEN, key);
 	key[B64_KEYLEN] = '\0';
 	b64_encode(v->code, CONTROL_CODELEN, code);
@@ -1354,7 +1326,7 @@ lr_invite_format(const struct lr_invite *v, char *out, size_t outlen)
 	if (n < 0 || (size_t)n >= outlen) {
 		if (outlen > 0)
 			out[0] = '\0';
-		return (fail(ENOBUFS));
+		return (wire_fail(ENOBUFS));
 	}
 	return (0);
 }
@@ -1420,14 +1392,14 @@ lr_invite_parse(const char *s, struct lr_invite *out)
 	    strncmp(s, INVITE_SCHEME, strlen(INVITE_SCHEME)) != 0 ||
 	    !authority_parse(s + strlen(INVITE_SCHEME), &p, &v) ||
 	    strncmp(p, INVITE_VERSION, strlen(INVITE_VERSION)) != 0)
-		return (fail(EINVAL));
+		return (wire_fail(EINVAL));
 	p += strlen(INVITE_VERSION);
 	if (strnlen(p, B64_KEYLEN + B64_CODELEN + 2) !=
 	    B64_KEYLEN + 1 + B64_CODELEN || p[B64_KEYLEN] != '/' ||
 	    !b64_decode(p, v.server_key, CONTROL_KEYLEN) ||
 	    !b64_decode(p + B64_KEYLEN + 1, v.code, CONTROL_CODELEN) ||
 	    !invite_link_valid(&v))
-		return (fail(EINVAL));
+		return (wire_fail(EINVAL));
 	*out = v;
 	return (0);
 }

@@ -9,29 +9,12 @@
 #include <string.h>
 
 #include "netd.h"
+#include "wire.h"
 
 #define NETD_MTU_MIN	68
 #define NETD_MTU_MAX	65535
 #define IPPROTO_TCP_NUM	6
 #define IPPROTO_UDP_NUM	17
-
-static int
-fail(int e)
-{
-	errno = e;
-	return (-1);
-}
-
-/* Drop what a failed encoder appended, keeping its errno. */
-static int
-enc_undo(struct buf *b, size_t mark)
-{
-	int	 saved = errno;
-
-	b->len = mark;
-	errno = saved;
-	return (-1);
-}
 
 static bool
 ifname_valid(const char *name)
@@ -64,10 +47,10 @@ get_ifname(struct bufr *r, char *name)
 	if (bufr_get(r, name, NETD_IFNAMSIZ) == -1)
 		return (-1);
 	if (!ifname_valid(name))
-		return (fail(EBADMSG));
+		return (wire_fail(EBADMSG));
 	for (i = strnlen(name, NETD_IFNAMSIZ); i < NETD_IFNAMSIZ; i++)
 		if (name[i] != '\0')
-			return (fail(EBADMSG));
+			return (wire_fail(EBADMSG));
 	return (0);
 }
 
@@ -122,10 +105,10 @@ netd_enc_tun_create(struct buf *b, const struct netd_tun_create *m)
 	size_t	 mark = b->len;
 
 	if (!tun_create_valid(m))
-		return (fail(EINVAL));
+		return (wire_fail(EINVAL));
 	if (put_ifname(b, m->ifname) == -1 ||
 	    buf_put_u32(b, m->flags) == -1)
-		return (enc_undo(b, mark));
+		return (wire_undo(b, mark));
 	return (0);
 }
 
@@ -140,7 +123,7 @@ netd_dec_tun_create(const void *p, size_t len, struct netd_tun_create *out)
 	if (get_ifname(&r, m.ifname) == -1 ||
 	    bufr_get_u32(&r, &m.flags) == -1 ||
 	    bufr_end(&r) == -1 || !tun_create_valid(&m))
-		return (fail(EBADMSG));
+		return (wire_fail(EBADMSG));
 	*out = m;
 	return (0);
 }
@@ -151,7 +134,7 @@ int
 netd_enc_ifindex(struct buf *b, const struct netd_ifindex *m)
 {
 	if (m->ifindex == 0)
-		return (fail(EINVAL));
+		return (wire_fail(EINVAL));
 	return (buf_put_u32(b, m->ifindex));
 }
 
@@ -164,7 +147,7 @@ netd_dec_ifindex(const void *p, size_t len, struct netd_ifindex *out)
 	bufr_init(&r, p, len);
 	if (bufr_get_u32(&r, &ifindex) == -1 || bufr_end(&r) == -1 ||
 	    ifindex == 0)
-		return (fail(EBADMSG));
+		return (wire_fail(EBADMSG));
 	out->ifindex = ifindex;
 	return (0);
 }
@@ -184,11 +167,11 @@ netd_enc_tun_fd(struct buf *b, const struct netd_tun_fd *m)
 	size_t	 mark = b->len;
 
 	if (!tun_fd_valid(m))
-		return (fail(EINVAL));
+		return (wire_fail(EINVAL));
 	if (buf_put_u32(b, m->ifindex) == -1 ||
 	    put_ifname(b, m->ifname) == -1 ||
 	    buf_put_u32(b, m->flags) == -1)
-		return (enc_undo(b, mark));
+		return (wire_undo(b, mark));
 	return (0);
 }
 
@@ -204,7 +187,7 @@ netd_dec_tun_fd(const void *p, size_t len, struct netd_tun_fd *out)
 	    get_ifname(&r, m.ifname) == -1 ||
 	    bufr_get_u32(&r, &m.flags) == -1 ||
 	    bufr_end(&r) == -1 || !tun_fd_valid(&m))
-		return (fail(EBADMSG));
+		return (wire_fail(EBADMSG));
 	*out = m;
 	return (0);
 }
@@ -226,11 +209,11 @@ netd_enc_link_set(struct buf *b, const struct netd_link_set *m)
 	size_t	 mark = b->len;
 
 	if (!link_set_valid(m))
-		return (fail(EINVAL));
+		return (wire_fail(EINVAL));
 	if (buf_put_u32(b, m->ifindex) == -1 ||
 	    buf_put_u32(b, m->mtu) == -1 ||
 	    buf_put_u8(b, m->state) == -1)
-		return (enc_undo(b, mark));
+		return (wire_undo(b, mark));
 	return (0);
 }
 
@@ -246,7 +229,7 @@ netd_dec_link_set(const void *p, size_t len, struct netd_link_set *out)
 	    bufr_get_u32(&r, &m.mtu) == -1 ||
 	    bufr_get_u8(&r, &m.state) == -1 ||
 	    bufr_end(&r) == -1 || !link_set_valid(&m))
-		return (fail(EBADMSG));
+		return (wire_fail(EBADMSG));
 	*out = m;
 	return (0);
 }
@@ -288,10 +271,10 @@ netd_enc_addr(struct buf *b, const struct netd_addr *m)
 	size_t	 mark = b->len;
 
 	if (!addr_valid(m))
-		return (fail(EINVAL));
+		return (wire_fail(EINVAL));
 	if (put_ifprefix(b, m->ifindex, m->family, m->prefixlen,
 	    m->addr) == -1)
-		return (enc_undo(b, mark));
+		return (wire_undo(b, mark));
 	return (0);
 }
 
@@ -305,7 +288,7 @@ netd_dec_addr(const void *p, size_t len, struct netd_addr *out)
 	bufr_init(&r, p, len);
 	if (get_ifprefix(&r, &m.ifindex, &m.family, &m.prefixlen,
 	    m.addr) == -1 || bufr_end(&r) == -1 || !addr_valid(&m))
-		return (fail(EBADMSG));
+		return (wire_fail(EBADMSG));
 	*out = m;
 	return (0);
 }
@@ -325,10 +308,10 @@ netd_enc_route(struct buf *b, const struct netd_route *m)
 	size_t	 mark = b->len;
 
 	if (!route_valid(m))
-		return (fail(EINVAL));
+		return (wire_fail(EINVAL));
 	if (put_ifprefix(b, m->ifindex, m->family, m->prefixlen,
 	    m->dst) == -1 || buf_put_u32(b, m->metric) == -1)
-		return (enc_undo(b, mark));
+		return (wire_undo(b, mark));
 	return (0);
 }
 
@@ -343,7 +326,7 @@ netd_dec_route(const void *p, size_t len, struct netd_route *out)
 	if (get_ifprefix(&r, &m.ifindex, &m.family, &m.prefixlen,
 	    m.dst) == -1 || bufr_get_u32(&r, &m.metric) == -1 ||
 	    bufr_end(&r) == -1 || !route_valid(&m))
-		return (fail(EBADMSG));
+		return (wire_fail(EBADMSG));
 	*out = m;
 	return (0);
 }
@@ -370,14 +353,14 @@ netd_enc_capture_open(struct buf *b, const struct netd_capture_open *m)
 	size_t	 i, mark = b->len;
 
 	if (!capture_open_valid(m))
-		return (fail(EINVAL));
+		return (wire_fail(EINVAL));
 	if (buf_put_u32(b, m->ifindex) == -1 ||
 	    buf_put_u8(b, m->nranges) == -1)
-		return (enc_undo(b, mark));
+		return (wire_undo(b, mark));
 	for (i = 0; i < m->nranges; i++)
 		if (buf_put_u16(b, m->ranges[i].lo) == -1 ||
 		    buf_put_u16(b, m->ranges[i].hi) == -1)
-			return (enc_undo(b, mark));
+			return (wire_undo(b, mark));
 	return (0);
 }
 
@@ -394,13 +377,13 @@ netd_dec_capture_open(const void *p, size_t len,
 	if (bufr_get_u32(&r, &m.ifindex) == -1 ||
 	    bufr_get_u8(&r, &m.nranges) == -1 ||
 	    m.nranges > NETD_MAX_PORT_RANGES)
-		return (fail(EBADMSG));
+		return (wire_fail(EBADMSG));
 	for (i = 0; i < m.nranges; i++)
 		if (bufr_get_u16(&r, &m.ranges[i].lo) == -1 ||
 		    bufr_get_u16(&r, &m.ranges[i].hi) == -1)
-			return (fail(EBADMSG));
+			return (wire_fail(EBADMSG));
 	if (bufr_end(&r) == -1 || !capture_open_valid(&m))
-		return (fail(EBADMSG));
+		return (wire_fail(EBADMSG));
 	*out = m;
 	return (0);
 }
@@ -441,7 +424,7 @@ netd_enc_inject(struct buf *b, const struct netd_inject *m)
 	size_t	 mark = b->len;
 
 	if (!inject_valid(m))
-		return (fail(EINVAL));
+		return (wire_fail(EINVAL));
 	if (buf_put_u32(b, m->ifindex) == -1 ||
 	    buf_put_u8(b, m->proto) == -1 ||
 	    buf_put_u8(b, m->ttl) == -1 ||
@@ -451,7 +434,7 @@ netd_enc_inject(struct buf *b, const struct netd_inject *m)
 	    buf_put_u16(b, m->dport) == -1 ||
 	    buf_put_u16(b, m->len) == -1 ||
 	    (m->len > 0 && buf_put(b, m->payload, m->len) == -1))
-		return (enc_undo(b, mark));
+		return (wire_undo(b, mark));
 	return (0);
 }
 
@@ -471,11 +454,11 @@ netd_dec_inject(const void *p, size_t len, struct netd_inject *out)
 	    bufr_get(&r, m.dst, sizeof(m.dst)) == -1 ||
 	    bufr_get_u16(&r, &m.dport) == -1 ||
 	    bufr_get_u16(&r, &m.len) == -1 || m.len > NETD_INJECT_MAX)
-		return (fail(EBADMSG));
+		return (wire_fail(EBADMSG));
 	if (m.len > 0 && (m.payload = bufr_ptr(&r, m.len)) == NULL)
-		return (fail(EBADMSG));
+		return (wire_fail(EBADMSG));
 	if (bufr_end(&r) == -1 || !inject_valid(&m))
-		return (fail(EBADMSG));
+		return (wire_fail(EBADMSG));
 	*out = m;
 	return (0);
 }
@@ -532,13 +515,13 @@ netd_enc_qos_set(struct buf *b, const struct netd_qos_set *m)
 	size_t	 i, mark = b->len;
 
 	if (!qos_set_valid(m))
-		return (fail(EINVAL));
+		return (wire_fail(EINVAL));
 	if (buf_put_u32(b, m->ifindex) == -1 ||
 	    buf_put_u8(b, m->nrules) == -1)
-		return (enc_undo(b, mark));
+		return (wire_undo(b, mark));
 	for (i = 0; i < m->nrules; i++)
 		if (put_qos_rule(b, &m->rules[i]) == -1)
-			return (enc_undo(b, mark));
+			return (wire_undo(b, mark));
 	return (0);
 }
 
@@ -554,28 +537,17 @@ netd_dec_qos_set(const void *p, size_t len, struct netd_qos_set *out)
 	if (bufr_get_u32(&r, &m.ifindex) == -1 ||
 	    bufr_get_u8(&r, &m.nrules) == -1 ||
 	    m.nrules > NETD_MAX_QOS_RULES)
-		return (fail(EBADMSG));
+		return (wire_fail(EBADMSG));
 	for (i = 0; i < m.nrules; i++)
 		if (get_qos_rule(&r, &m.rules[i]) == -1)
-			return (fail(EBADMSG));
+			return (wire_fail(EBADMSG));
 	if (bufr_end(&r) == -1 || !qos_set_valid(&m))
-		return (fail(EBADMSG));
+		return (wire_fail(EBADMSG));
 	*out = m;
 	return (0);
 }
 
 /* ERROR */
-
-static bool
-text_printable(const char *t, size_t n)
-{
-	size_t	 i;
-
-	for (i = 0; i < n; i++)
-		if (t[i] < 0x20 || t[i] > 0x7e)
-			return (false);
-	return (true);
-}
 
 static bool
 error_valid(const struct netd_error *m)
@@ -584,7 +556,7 @@ error_valid(const struct netd_error *m)
 
 	n = strnlen(m->text, sizeof(m->text));
 	return (m->code >= 1 && m->code <= NETD_E_MAX &&
-	    n <= NETD_ERRTEXT_MAX && text_printable(m->text, n));
+	    n <= NETD_ERRTEXT_MAX && wire_printable(m->text, n));
 }
 
 int
@@ -593,13 +565,13 @@ netd_enc_error(struct buf *b, const struct netd_error *m)
 	size_t	 n, mark = b->len;
 
 	if (!error_valid(m))
-		return (fail(EINVAL));
+		return (wire_fail(EINVAL));
 	n = strnlen(m->text, sizeof(m->text));
 	if (buf_put_u16(b, m->code) == -1 ||
 	    buf_put_u32(b, m->sys_errno) == -1 ||
 	    buf_put_u8(b, n) == -1 ||
 	    buf_put(b, m->text, n) == -1)
-		return (enc_undo(b, mark));
+		return (wire_undo(b, mark));
 	return (0);
 }
 
@@ -617,10 +589,10 @@ netd_dec_error(const void *p, size_t len, struct netd_error *out)
 	    bufr_get_u8(&r, &n) == -1 || n > NETD_ERRTEXT_MAX ||
 	    bufr_get(&r, m.text, n) == -1 ||
 	    bufr_end(&r) == -1)
-		return (fail(EBADMSG));
+		return (wire_fail(EBADMSG));
 	/* A NUL inside the text would shorten it: not printable either. */
-	if (!text_printable(m.text, n) || !error_valid(&m))
-		return (fail(EBADMSG));
+	if (!wire_printable(m.text, n) || !error_valid(&m))
+		return (wire_fail(EBADMSG));
 	*out = m;
 	return (0);
 }
