@@ -77,13 +77,14 @@ LANRAGED_OBJS	:= $(LANRAGED_SRCS:%.c=$(BUILD)/%.o)
 LANRAGED_LIB	:= $(BUILD)/liblanraged.a
 LANRAGED_BIN	:= $(BUILD)/sbin/lanraged
 
-# Internals of the control server (its main arrives with lanrage-controld).
+# The control server: its internals as a library, main on its own.
 CONTROLD_MAIN	:= lanrage-controld/controld.c
 CONTROLD_SRCS	:= $(filter-out $(CONTROLD_MAIN),$(wildcard lanrage-controld/*.c))
 CONTROLD_OBJS	:= $(CONTROLD_SRCS:%.c=$(BUILD)/%.o)
 CONTROLD_LIB	:= $(if $(CONTROLD_SRCS),$(BUILD)/liblanrage-controld.a)
+CONTROLD_BIN	:= $(BUILD)/sbin/lanrage-controld
 
-PROGS		:= $(NETD_BIN) $(LANRAGED_BIN)
+PROGS		:= $(NETD_BIN) $(LANRAGED_BIN) $(CONTROLD_BIN)
 DAEMON_LIBS	:= $(NETD_LIB) $(LANRAGED_LIB) $(CONTROLD_LIB)
 
 UNIT_SRCS	:= $(wildcard tests/unit/check_*.c) $(wildcard tests/proto/check_*.c)
@@ -137,6 +138,10 @@ $(BUILD)/liblanrage-controld.a: $(CONTROLD_OBJS)
 	ar rcs $@ $^
 
 $(LANRAGED_BIN): $(BUILD)/lanraged/lanraged.o $(LANRAGED_LIB) $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(CONTROLD_BIN): $(BUILD)/lanrage-controld/controld.o $(CONTROLD_LIB) $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
