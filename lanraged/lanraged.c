@@ -5,6 +5,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 
 #include <linux/if_tun.h>
 
@@ -298,6 +299,36 @@ lanraged_uapi_dir(void)
  * allowlist comes with the data-path threads, whose syscalls it must
  * name.
  */
+/*
+ * What lanraged does after the sandbox, and all it may do: detach, the
+ * event loop and the UAPI socket, the data-path and timer threads
+ * (batched UDP I/O, TUN reads and writes, eventfds), a new UDP port on
+ * request, memory, randomness, logging, re-reading its config on SIGHUP.
+ * Anything else fails with EPERM.  Sanitizer builds go without.
+ */
+#ifndef LR_SANITIZE
+static const int lanraged_syscalls[] = {
+	__NR_read, __NR_write, __NR_readv, __NR_writev, __NR_close,
+	__NR_openat, __NR_newfstatat, __NR_fstat, __NR_lseek, __NR_pread64,
+	__NR_fcntl, __NR_ioctl, __NR_unlink, __NR_access, __NR_faccessat,
+	__NR_mmap, __NR_munmap, __NR_mprotect, __NR_mremap, __NR_brk,
+	__NR_madvise, __NR_futex, __NR_getrandom, __NR_clock_gettime,
+	__NR_clock_nanosleep, __NR_nanosleep, __NR_sched_yield,
+	__NR_epoll_create1, __NR_epoll_wait, __NR_epoll_pwait,
+	__NR_epoll_ctl, __NR_poll, __NR_ppoll, __NR_eventfd2, __NR_pipe2,
+	__NR_rt_sigaction, __NR_rt_sigprocmask, __NR_rt_sigreturn,
+	__NR_socket, __NR_bind, __NR_connect, __NR_accept4, __NR_listen,
+	__NR_getsockopt, __NR_setsockopt, __NR_getsockname, __NR_sendmsg,
+	__NR_recvmsg, __NR_sendmmsg, __NR_recvmmsg, __NR_sendto,
+	__NR_recvfrom, __NR_shutdown, __NR_dup, __NR_dup2, __NR_dup3,
+	__NR_clone, __NR_clone3, __NR_set_robust_list, __NR_rseq,
+	__NR_set_tid_address, __NR_setsid, __NR_chdir, __NR_getpid,
+	__NR_gettid, __NR_getppid, __NR_getuid, __NR_geteuid, __NR_getgid,
+	__NR_getegid, __NR_uname, __NR_prlimit64, __NR_sched_getaffinity,
+	__NR_exit, __NR_exit_group, __NR_tgkill,
+};
+#endif
+
 static void
 lanraged_sandbox(void)
 {
@@ -308,6 +339,10 @@ lanraged_sandbox(void)
 	p.setid = geteuid() == 0 && conf.user.uid != 0;
 	p.uid = conf.user.uid;
 	p.gid = conf.user.gid;
+#ifndef LR_SANITIZE
+	p.syscalls = lanraged_syscalls;
+	p.nsyscalls = sizeof(lanraged_syscalls) / sizeof(lanraged_syscalls[0]);
+#endif
 	if (sandbox_enter(&p) == -1)
 		fatal("sandbox");
 	if (!p.setid && geteuid() != conf.user.uid)
