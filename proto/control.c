@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "control.h"
-#include "wire.h"
+#include "../lib/wire.h"
 
 #define WIRE_AF_INET	4
 #define WIRE_AF_INET6	6

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "netd.h"
-#include "wire.h"
+#include "../lib/wire.h"
 
 #define NETD_MTU_MIN	68
 #define NETD_MTU_MAX	65535

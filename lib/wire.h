@@ -2,13 +2,13 @@
  * Helpers every wire codec in proto/ shares: an errno return, undoing a
  * half-written encoding, and the printable-ASCII rule for texts.
  */
-#ifndef LR_PROTO_WIRE_H
-#define LR_PROTO_WIRE_H
+#ifndef LR_LIB_WIRE_H
+#define LR_LIB_WIRE_H
 
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "../lib/buf.h"
+#include "buf.h"
 
 /* errno = e; return -1. */
 int	 wire_fail(int e);

@@ -3,7 +3,7 @@
  */
 #include <errno.h>
 
-#include "wire.h"
+#include "lib/wire.h"
 
 int
 wire_fail(int e)
