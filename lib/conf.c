@@ -305,33 +305,57 @@ conf_parse_prefix(const char *s, struct prefix *p, const char **why)
 	return 0;
 }
 
-/* Fills out from scratch; out is untouched on error. */
-int
-conf_parse_prefixes(const char *s, struct conf_prefixes *out,
-    const char **why)
-{
-	struct conf_prefixes	 l;
-	char			 elem[CONF_ELEM_MAX];
-	const char		*p = conf_list_start(s);
-	int			 rc;
+typedef int (*conf_elem_fn)(char *, void *, const char **);
 
-	memset(&l, 0, sizeof(l));
+/*
+ * A comma-separated list into arr (elements of size sz, at most
+ * CONF_LIST_MAX), counted in *n; both untouched on error.
+ */
+static int
+conf_parse_list(const char *s, void *arr, size_t sz, size_t *n,
+    conf_elem_fn parse, const char **why)
+{
+	union {				/* aligned for every element */
+		struct prefix		p;
+		struct conf_port_range	r;
+	}		 tmp[CONF_LIST_MAX];
+	char		 elem[CONF_ELEM_MAX];
+	const char	*p = conf_list_start(s);
+	size_t		 k = 0;
+	int		 rc;
+
 	while ((rc = conf_list_next(&p, elem, sizeof(elem), why)) == 1) {
-		if (l.n == CONF_LIST_MAX) {
+		if (k == CONF_LIST_MAX) {
 			*why = "too many entries";
 			rc = -1;
 			break;
 		}
-		if ((rc = conf_parse_prefix(elem, &l.p[l.n], why)) == -1)
+		if ((rc = parse(elem, (uint8_t *)tmp + k * sz, why)) == -1)
 			break;
-		l.n++;
+		k++;
 	}
 	if (rc == -1) {
 		errno = EINVAL;
 		return -1;
 	}
-	*out = l;
+	memcpy(arr, tmp, k * sz);
+	*n = k;
 	return 0;
+}
+
+static int
+conf_elem_prefix(char *e, void *out, const char **why)
+{
+	return conf_parse_prefix(e, out, why);
+}
+
+/* Fills out from scratch; out is untouched on error. */
+int
+conf_parse_prefixes(const char *s, struct conf_prefixes *out,
+    const char **why)
+{
+	return conf_parse_list(s, out->p, sizeof(out->p[0]), &out->n,
+	    conf_elem_prefix, why);
 }
 
 static int
@@ -370,32 +394,18 @@ conf_parse_range(char *s, struct conf_port_range *r, const char **why)
 	return 0;
 }
 
+static int
+conf_elem_range(char *e, void *out, const char **why)
+{
+	return conf_parse_range(e, out, why);
+}
+
 /* Fills out from scratch; out is untouched on error. */
 int
 conf_parse_ports(const char *s, struct conf_ports *out, const char **why)
 {
-	struct conf_ports	 l;
-	char			 elem[CONF_ELEM_MAX];
-	const char		*p = conf_list_start(s);
-	int			 rc;
-
-	memset(&l, 0, sizeof(l));
-	while ((rc = conf_list_next(&p, elem, sizeof(elem), why)) == 1) {
-		if (l.n == CONF_LIST_MAX) {
-			*why = "too many entries";
-			rc = -1;
-			break;
-		}
-		if ((rc = conf_parse_range(elem, &l.r[l.n], why)) == -1)
-			break;
-		l.n++;
-	}
-	if (rc == -1) {
-		errno = EINVAL;
-		return -1;
-	}
-	*out = l;
-	return 0;
+	return conf_parse_list(s, out->r, sizeof(out->r[0]), &out->n,
+	    conf_elem_range, why);
 }
 
 bool
