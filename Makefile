@@ -58,7 +58,7 @@ DEB_BUILD	:= gcc make pkg-config libevent-dev libsqlite3-dev \
 		   libsodium-dev libjansson-dev libnl-3-dev libnl-route-3-dev \
 		   libnl-genl-3-dev libpcap-dev libcap-ng-dev libseccomp-dev
 DEB_TEST	:= check iproute2 util-linux procps iputils-ping wireguard-go \
-		   wireguard-tools iperf3
+		   wireguard-tools iperf3 jq
 DEB_FUZZ	:= clang libclang-rt-14-dev
 
 LIB_SRCS	:= $(wildcard lib/*.c) $(wildcard lib/wg/*.c) $(wildcard proto/*.c)
@@ -84,7 +84,17 @@ CONTROLD_OBJS	:= $(CONTROLD_SRCS:%.c=$(BUILD)/%.o)
 CONTROLD_LIB	:= $(if $(CONTROLD_SRCS),$(BUILD)/liblanrage-controld.a)
 CONTROLD_BIN	:= $(BUILD)/sbin/lanrage-controld
 
-PROGS		:= $(NETD_BIN) $(LANRAGED_BIN) $(CONTROLD_BIN)
+# The CLI: a client of lanraged's control socket (proto/api.md).
+CTL_SRCS	:= $(wildcard lanragectl/*.c)
+CTL_OBJS	:= $(CTL_SRCS:%.c=$(BUILD)/%.o)
+CTL_BIN		:= $(if $(CTL_SRCS),$(BUILD)/bin/lanragectl)
+
+# Load generators and reference programs of bench/*.sh.
+BENCH_SRCS	:= $(wildcard bench/*.c)
+BENCH_BINS	:= $(BENCH_SRCS:%.c=$(BUILD)/%)
+
+SBIN_PROGS	:= $(NETD_BIN) $(LANRAGED_BIN) $(CONTROLD_BIN)
+PROGS		:= $(SBIN_PROGS) $(CTL_BIN)
 DAEMON_LIBS	:= $(NETD_LIB) $(LANRAGED_LIB) $(CONTROLD_LIB)
 
 UNIT_SRCS	:= $(wildcard tests/unit/check_*.c) $(wildcard tests/proto/check_*.c)
@@ -95,6 +105,7 @@ ITESTS		:= $(sort $(wildcard tests/integration/[0-9]*.sh))
 FUZZ_SRCS	:= $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS	:= $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 
+MAN1		:= $(wildcard man/*.1)
 MAN8		:= $(wildcard man/*.8)
 MAN5		:= $(wildcard man/*.5)
 UNITS		:= $(wildcard etc/systemd/*.service)
@@ -105,7 +116,7 @@ CONFS		:= $(wildcard etc/*.conf)
 .PHONY: all deps deps-fuzz check unit integration sanitize fuzz demo \
 	install uninstall clean
 
-all: $(PROGS)
+all: $(PROGS) $(BENCH_BINS)
 
 deps:
 	@sh tests/deps.sh $(DEB_BUILD) $(DEB_TEST)
@@ -145,6 +156,13 @@ $(CONTROLD_BIN): $(BUILD)/lanrage-controld/controld.o $(CONTROLD_LIB) $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
+$(BUILD)/bin/lanragectl: $(CTL_OBJS) $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/bench/%: $(BUILD)/bench/%.o $(DAEMON_LIBS) $(LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
 # Tests link the real internals of every daemon.
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(DAEMON_LIBS) $(LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(PKG_LIBS)
@@ -178,11 +196,14 @@ fuzz: $(FUZZ_BINS)
 demo: $(PROGS) $(ITEST_BINS)
 	@BUILD=$(BUILD) sh tests/demo.sh
 
-install: $(PROGS)
-	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 \
+install: $(PROGS) $(BENCH_BINS)
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) \
+	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8 \
 	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(UNITDIR) \
 	    $(DESTDIR)$(SYSCONFDIR)/lanrage
-	install -m 755 $(PROGS) $(DESTDIR)$(SBINDIR)/
+	install -m 755 $(SBIN_PROGS) $(DESTDIR)$(SBINDIR)/
+	$(if $(CTL_BIN),install -m 755 $(CTL_BIN) $(DESTDIR)$(BINDIR)/)
+	$(if $(MAN1),install -m 644 $(MAN1) $(DESTDIR)$(MANDIR)/man1/)
 	$(if $(MAN8),install -m 644 $(MAN8) $(DESTDIR)$(MANDIR)/man8/)
 	$(if $(MAN5),install -m 644 $(MAN5) $(DESTDIR)$(MANDIR)/man5/)
 	@for u in $(UNITS); do \
@@ -197,7 +218,9 @@ install: $(PROGS)
 	done
 
 uninstall:
-	rm -f $(addprefix $(DESTDIR)$(SBINDIR)/,$(notdir $(PROGS)))
+	rm -f $(addprefix $(DESTDIR)$(SBINDIR)/,$(notdir $(SBIN_PROGS)))
+	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(notdir $(CTL_BIN)))
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(MAN1)))
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(MAN8)))
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man5/,$(notdir $(MAN5)))
 	rm -f $(addprefix $(DESTDIR)$(UNITDIR)/,$(notdir $(UNITS)))

@@ -1,10 +1,13 @@
 /*
- * lanraged.conf: the daemon's own settings, section [Interface].
+ * lanraged.conf: the daemon's own settings, sections [Interface] and
+ * [Node] (party mode).  What a user changes at run time lives in the
+ * settings database instead (settings.c).
  */
 #include <sys/stat.h>
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +21,8 @@
 #define LR_SPEC(key, type, field, sz, lo, hi)				\
 	{ "Interface", key, type, offsetof(struct lanraged_conf, field), \
 	    sz, lo, hi }
+#define LR_NODE(key, type, field, sz)					\
+	{ "Node", key, type, offsetof(struct lanraged_conf, field), sz, 0, 0 }
 #define LR_FIELDSZ(field)	sizeof(((struct lanraged_conf *)0)->field)
 
 static const struct conf_spec lanraged_specs[] = {
@@ -36,6 +41,10 @@ static const struct conf_spec lanraged_specs[] = {
 	    0, 0),
 	LR_SPEC("UapiDir", CONF_PATH, uapi_dir, LR_FIELDSZ(uapi_dir), 0, 0),
 	LR_SPEC("Threads", CONF_UINT, threads, 0, 1, LANRAGED_MAX_THREADS),
+	LR_NODE("Party", CONF_BOOL, party, 0),
+	LR_NODE("Database", CONF_PATH, database, LR_FIELDSZ(database)),
+	LR_NODE("ControlSocket", CONF_PATH, ctl_sock, LR_FIELDSZ(ctl_sock)),
+	LR_NODE("Group", CONF_STRING, group_text, LR_FIELDSZ(group_text)),
 };
 
 void
@@ -50,6 +59,40 @@ lanraged_conf_defaults(struct lanraged_conf *c)
 	snprintf(c->netd_sock, sizeof(c->netd_sock), "%s",
 	    LANRAGED_NETD_SOCK);
 	snprintf(c->uapi_dir, sizeof(c->uapi_dir), "%s", LANRAGED_UAPI_DIR);
+	c->party = true;
+	snprintf(c->database, sizeof(c->database), "%s", LANRAGED_DATABASE);
+	snprintf(c->ctl_sock, sizeof(c->ctl_sock), "%s", LANRAGED_CTL_SOCK);
+}
+
+/*
+ * The group of the control socket: Group when set (it must exist), else
+ * "lanrage" when it exists, else User's own group.
+ */
+static int
+lanraged_conf_group(struct lanraged_conf *c, const char **why)
+{
+	struct group	*gr;
+	unsigned long	 v;
+	char		*end;
+
+	if (c->group_text[0] == '\0') {
+		gr = getgrnam(LANRAGED_GROUP);
+		c->group = gr != NULL ? gr->gr_gid : c->user.gid;
+		return 0;
+	}
+	if ((gr = getgrnam(c->group_text)) != NULL) {
+		c->group = gr->gr_gid;
+		return 0;
+	}
+	errno = 0;
+	v = strtoul(c->group_text, &end, 10);
+	if (c->group_text[0] < '0' || c->group_text[0] > '9' || *end != '\0' ||
+	    errno != 0 || v >= (gid_t)-1) {
+		*why = "no such group";
+		return -1;
+	}
+	c->group = (gid_t)v;
+	return 0;
 }
 
 /* The file, whole, NUL-terminated; NULL with err filled. */
@@ -180,6 +223,11 @@ lanraged_conf_check(const char *path, const char *text,
 	if (c->user.uid == (uid_t)-1 &&
 	    conf_parse_user(c->user.name, &c->user, &why) == -1) {
 		snprintf(err, errlen, "%s: User: %s: %s", path, c->user.name,
+		    why);
+		return -1;
+	}
+	if (lanraged_conf_group(c, &why) == -1) {
+		snprintf(err, errlen, "%s: Group: %s: %s", path, c->group_text,
 		    why);
 		return -1;
 	}

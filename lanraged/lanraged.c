@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "lanraged/lanraged.h"
+#include "lanraged/node.h"
 #include "lib/addr.h"
 #include "lib/log.h"
 #include "lib/proc.h"
@@ -69,6 +70,7 @@ lanraged_load(struct lanraged_conf *c, char *err, size_t errlen)
 			return -1;
 		}
 		snprintf(c->ifname, sizeof(c->ifname), "%s", opt_ifname);
+		c->party = false;	/* wg-quick owns the peers */
 	}
 	if (lanraged_conf_uapi_path(c, sock, sizeof(sock)) == -1) {
 		snprintf(err, errlen, "UAPI socket path too long: %s/%s.sock",
@@ -311,6 +313,11 @@ static const int lanraged_syscalls[] = {
 	__NR_read, __NR_write, __NR_readv, __NR_writev, __NR_close,
 	__NR_openat, __NR_newfstatat, __NR_fstat, __NR_lseek, __NR_pread64,
 	__NR_fcntl, __NR_ioctl, __NR_unlink, __NR_access, __NR_faccessat,
+	/* SQLite, for the settings database */
+	__NR_pwrite64, __NR_fsync, __NR_fdatasync, __NR_ftruncate,
+	__NR_fallocate, __NR_unlinkat, __NR_readlink, __NR_readlinkat,
+	__NR_getcwd, __NR_fchown, __NR_fchmod, __NR_flock, __NR_faccessat2,
+	__NR_gettimeofday, __NR_time, __NR_getpeername,
 	__NR_mmap, __NR_munmap, __NR_mprotect, __NR_mremap, __NR_brk,
 	__NR_madvise, __NR_futex, __NR_getrandom, __NR_clock_gettime,
 	__NR_clock_nanosleep, __NR_nanosleep, __NR_sched_yield,
@@ -328,6 +335,69 @@ static const int lanraged_syscalls[] = {
 	__NR_exit, __NR_exit_group, __NR_tgkill,
 };
 #endif
+
+/*
+ * Party mode's files: the database directory (User's, private) and the
+ * control socket, bound now, while root may still give it to User and
+ * Group.  Directories that exist are left as they are.
+ */
+static void
+lanraged_mkdir_for(const char *path, mode_t mode)
+{
+	char	 dir[LANRAGED_PATH_MAX], *slash;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	if ((slash = strrchr(dir, '/')) == NULL || slash == dir)
+		return;
+	*slash = '\0';
+	if (mkdir(dir, mode) == -1) {
+		if (errno != EEXIST)
+			fatal("mkdir %s", dir);
+		return;
+	}
+	if (geteuid() == 0 && chown(dir, conf.user.uid, conf.user.gid) == -1)
+		fatal("chown %s", dir);
+	log_info("created %s", dir);
+}
+
+static void
+lanraged_node_setup(void)
+{
+	if (!conf.party)
+		return;
+	lanraged_mkdir_for(conf.database, 0700);
+	lanraged_mkdir_for(conf.ctl_sock, 0755);
+	if (ctl_listen(conf.ctl_sock, conf.user.uid, conf.group) == -1)
+		fatal("control socket %s", conf.ctl_sock);
+	log_info("control socket %s", conf.ctl_sock);
+}
+
+/* After the sandbox: the database is User's, and so are its files. */
+static void
+lanraged_node_open(void)
+{
+	char	 err[CONF_ERR_MAX];
+
+	if (conf.party && settings_open(conf.database, err, sizeof(err)) ==
+	    -1)
+		fatalx("settings database %s", err);
+}
+
+static void
+lanraged_node_start(void)
+{
+	struct party_env	 env;
+
+	if (!conf.party)
+		return;
+	memset(&env, 0, sizeof(env));
+	env.dev = engine;
+	env.ifindex = iface.ifindex;
+	env.ifname = iface.name;
+	env.port = iface.port;
+	if (ctl_start() == -1 || party_start(&env) == -1)
+		fatal("party mode");
+}
 
 static void
 lanraged_sandbox(void)
@@ -407,6 +477,8 @@ static void
 lanraged_stop(void)
 {
 	lanraged_uapi_close();
+	if (conf.party)
+		ctl_close();
 	proc_loopexit();
 }
 
@@ -457,15 +529,22 @@ lanraged_reload_fixed(struct lanraged_conf *fresh)
 	    fresh->user.uid != conf.user.uid ||
 	    strcmp(fresh->netd_sock, conf.netd_sock) != 0 ||
 	    strcmp(fresh->uapi_dir, conf.uapi_dir) != 0 ||
-	    fresh->threads != conf.threads)
+	    fresh->threads != conf.threads || fresh->party != conf.party ||
+	    strcmp(fresh->database, conf.database) != 0 ||
+	    strcmp(fresh->ctl_sock, conf.ctl_sock) != 0 ||
+	    fresh->group != conf.group)
 		log_warnx("reload: Name, ListenPort, User, NetdSocket, "
-		    "UapiDir and Threads change only on restart");
+		    "UapiDir, Threads and [Node] change only on restart");
 	memcpy(fresh->ifname, conf.ifname, sizeof(fresh->ifname));
 	fresh->listen_port = conf.listen_port;
 	fresh->user = conf.user;
 	memcpy(fresh->netd_sock, conf.netd_sock, sizeof(fresh->netd_sock));
 	memcpy(fresh->uapi_dir, conf.uapi_dir, sizeof(fresh->uapi_dir));
 	fresh->threads = conf.threads;
+	fresh->party = conf.party;
+	memcpy(fresh->database, conf.database, sizeof(fresh->database));
+	memcpy(fresh->ctl_sock, conf.ctl_sock, sizeof(fresh->ctl_sock));
+	fresh->group = conf.group;
 }
 
 /* MTU, Address and Route apply at once, through netd. */
@@ -537,7 +616,9 @@ lanraged_setup(void)
 	lanraged_engine_setup();
 	lanraged_uapi_dir();
 	lanraged_uapi_setup();
+	lanraged_node_setup();
 	lanraged_sandbox();
+	lanraged_node_open();
 }
 
 int
@@ -592,10 +673,16 @@ main(int argc, char *argv[])
 	lanraged_setup_events();
 	if (wg_device_start(engine) == -1)
 		fatal("data-path threads");
+	lanraged_node_start();
 	log_info("started: %s, UDP port %u, uid %u", iface.name, iface.port,
 	    (unsigned)geteuid());
 	proc_loop();
 	lanraged_uapi_close();
+	if (conf.party) {
+		ctl_close();
+		party_stop();
+		settings_close();
+	}
 	wg_device_free(engine);
 	event_free(dead_ev);
 	event_free(netd_ev);

@@ -20,6 +20,9 @@
 #define LANRAGED_NETD_SOCK	LR_RUNSTATEDIR "/lanrage/netd.sock"
 /* Where wg(8) looks for userspace interfaces: its contract, not ours. */
 #define LANRAGED_UAPI_DIR	"/var/run/wireguard"
+#define LANRAGED_DATABASE	LR_LOCALSTATEDIR "/lib/lanrage/lanraged.db"
+#define LANRAGED_CTL_SOCK	LR_RUNSTATEDIR "/lanrage/lanraged.sock"
+#define LANRAGED_GROUP		"lanrage"	/* read-only API class */
 
 #define LANRAGED_IFNAME		"lanrage0"
 #define LANRAGED_MTU		1420
@@ -39,6 +42,12 @@ struct lanraged_conf {
 	char			 netd_sock[LANRAGED_PATH_MAX];
 	char			 uapi_dir[LANRAGED_PATH_MAX];
 	unsigned long		 threads;	/* 1..16; default: CPUs */
+	/* [Node]: party mode */
+	bool			 party;		/* false: a plain WireGuard device */
+	char			 database[LANRAGED_PATH_MAX];
+	char			 ctl_sock[LANRAGED_PATH_MAX];
+	char			 group_text[64];	/* "": lanrage or User's */
+	gid_t			 group;
 };
 
 /*
@@ -134,6 +143,11 @@ typedef int (*lanraged_uapi_handler)(const char *req, size_t len,
  * writable by the caller.
  */
 int	 lanraged_uapi_listen(const char *path);
+/*
+ * The same for any local socket: bind path with mode and listen; the
+ * non-blocking, close-on-exec fd, or -1 with errno.
+ */
+int	 lanraged_unix_listen(const char *path, mode_t mode);
 /* Serve connections with h(arg) from the event loop (after proc_init). */
 int	 lanraged_uapi_start(lanraged_uapi_handler h, void *arg);
 /* Replace the handler; connections in progress use the new one next. */

@@ -272,7 +272,7 @@ uapi_claim_path(const struct sockaddr_un *sun)
 }
 
 int
-lanraged_uapi_listen(const char *path)
+lanraged_unix_listen(const char *path, mode_t mode)
 {
 	struct sockaddr_un	 sun;
 	mode_t			 old;
@@ -281,7 +281,7 @@ lanraged_uapi_listen(const char *path)
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
 	if (strlen(path) >= sizeof(sun.sun_path) ||
-	    strlen(path) >= sizeof(uapi_path)) {
+	    strlen(path) >= LANRAGED_PATH_MAX) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
@@ -296,19 +296,27 @@ lanraged_uapi_listen(const char *path)
 	umask(old);
 	if (rc == -1)
 		goto fail;
-	snprintf(uapi_path, sizeof(uapi_path), "%s", path);
-	if (chmod(path, 0600) == -1 || listen(fd, 8) == -1)
+	if (chmod(path, mode) == -1 || listen(fd, 8) == -1) {
+		rc = errno;
+		unlink(path);
+		errno = rc;
 		goto fail;
-	uapi_fd = fd;
-	return 0;
+	}
+	return fd;
 fail:
 	rc = errno;
 	close(fd);
-	if (uapi_path[0] != '\0')
-		unlink(uapi_path);
-	uapi_path[0] = '\0';
 	errno = rc;
 	return -1;
+}
+
+int
+lanraged_uapi_listen(const char *path)
+{
+	if ((uapi_fd = lanraged_unix_listen(path, 0600)) == -1)
+		return -1;
+	snprintf(uapi_path, sizeof(uapi_path), "%s", path);
+	return 0;
 }
 
 int

@@ -70,8 +70,8 @@ utf8_valid(const uint8_t *s, size_t n)
 	return (true);
 }
 
-static bool
-name_valid(const char *name)
+bool
+control_name_valid(const char *name)
 {
 	size_t	 n;
 
@@ -309,7 +309,7 @@ static bool
 hello_valid(const struct control_hello *m)
 {
 	return (m->version == CONTROL_VERSION && m->listen_port != 0 &&
-	    name_valid(m->name) && endpoints_valid(&m->ep));
+	    control_name_valid(m->name) && endpoints_valid(&m->ep));
 }
 
 int
@@ -358,7 +358,7 @@ control_hello_version(const void *p, size_t len, uint16_t *version)
 static bool
 summary_valid(const struct control_party_summary *s)
 {
-	return (nonzero(s->id, CONTROL_IDLEN) && name_valid(s->name) &&
+	return (nonzero(s->id, CONTROL_IDLEN) && control_name_valid(s->name) &&
 	    (s->flags & ~CONTROL_PARTY_HOST) == 0 && s->nmembers >= 1 &&
 	    s->nmembers <= CONTROL_MAX_MEMBERS);
 }
@@ -453,7 +453,7 @@ control_enc_party_create(struct buf *b, const struct control_party_create *m)
 {
 	size_t	 mark = b->len;
 
-	if (!name_valid(m->name))
+	if (!control_name_valid(m->name))
 		return (wire_fail(EINVAL));
 	if (put_name(b, m->name) == -1)
 		return (wire_undo(b, mark));
@@ -480,7 +480,7 @@ control_dec_party_create(const void *p, size_t len,
 static bool
 party_valid(const struct control_party *m)
 {
-	return (nonzero(m->id, CONTROL_IDLEN) && name_valid(m->name) &&
+	return (nonzero(m->id, CONTROL_IDLEN) && control_name_valid(m->name) &&
 	    subnet_valid(&m->subnet) && addr_in_subnet(&m->subnet, &m->addr));
 }
 
@@ -737,7 +737,7 @@ control_enc_approval_pending(struct buf *b,
 {
 	size_t	 mark = b->len;
 
-	if (!nonzero(m->id, CONTROL_IDLEN) || !name_valid(m->name))
+	if (!nonzero(m->id, CONTROL_IDLEN) || !control_name_valid(m->name))
 		return (wire_fail(EINVAL));
 	if (buf_put(b, m->id, CONTROL_IDLEN) == -1 ||
 	    put_name(b, m->name) == -1)
@@ -768,7 +768,7 @@ static bool
 join_request_valid(const struct control_join_request *m)
 {
 	return (nonzero(m->id, CONTROL_IDLEN) &&
-	    nonzero(m->key, CONTROL_KEYLEN) && name_valid(m->name));
+	    nonzero(m->key, CONTROL_KEYLEN) && control_name_valid(m->name));
 }
 
 int
@@ -838,7 +838,7 @@ control_dec_endpoints(const void *p, size_t len,
 static bool
 member_valid(const struct control_member *m)
 {
-	return (nonzero(m->key, CONTROL_KEYLEN) && name_valid(m->name) &&
+	return (nonzero(m->key, CONTROL_KEYLEN) && control_name_valid(m->name) &&
 	    af_valid(m->addr.af) && (m->flags & ~CONTROL_MEMBER_ONLINE) == 0 &&
 	    endpoints_valid(&m->ep));
 }
@@ -886,7 +886,7 @@ state_valid(const struct control_state *m)
 	size_t	 i;
 	bool	 host = false;
 
-	if (!nonzero(m->id, CONTROL_IDLEN) || !name_valid(m->name) ||
+	if (!nonzero(m->id, CONTROL_IDLEN) || !control_name_valid(m->name) ||
 	    !subnet_valid(&m->subnet) || m->nmembers < 1 ||
 	    m->nmembers > CONTROL_MAX_MEMBERS)
 		return (false);
@@ -1377,6 +1377,22 @@ authority_parse(const char *s, const char **end, struct lr_invite *v)
 	memcpy(v->host, h, n);
 	v->host[n] = '\0';
 	return (port_parse(e + 1, end, &v->port));
+}
+
+int
+lr_hostport_parse(const char *s, char *host, size_t hostlen, uint16_t *port)
+{
+	struct lr_invite v;
+	const char	*end;
+
+	memset(&v, 0, sizeof(v));
+	if (strnlen(s, LR_HOSTPORT_MAXLEN + 1) > LR_HOSTPORT_MAXLEN ||
+	    !authority_parse(s, &end, &v) || *end != '\0' ||
+	    strlen(v.host) >= hostlen)
+		return (wire_fail(EINVAL));
+	memcpy(host, v.host, strlen(v.host) + 1);
+	*port = v.port;
+	return (0);
 }
 
 int

@@ -20,6 +20,7 @@
 #ifndef LR_PROTO_CONTROL_H
 #define LR_PROTO_CONTROL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -341,6 +342,9 @@ int	control_dec_error(const void *, size_t, struct control_error *);
 /* OK, HEARTBEAT, HEARTBEAT_ACK: 0 when len is 0, else -1/EBADMSG. */
 int	control_dec_empty(const void *, size_t);
 
+/* A NUL-terminated name within CONTROL_NAME_MAX that follows the rules. */
+bool	control_name_valid(const char *);
+
 /* Fixed English text for a refusal code ("unknown error" otherwise). */
 const char *control_err_str(unsigned int code);
 /* Name of a message type for logs ("unknown" otherwise). */
@@ -365,5 +369,12 @@ struct lr_invite {
 int	lr_invite_format(const struct lr_invite *, char *, size_t);
 /* Parse a NUL-terminated link; -1/EINVAL, output untouched, on error. */
 int	lr_invite_parse(const char *, struct lr_invite *);
+/*
+ * HOST:PORT alone, with the link's rules for HOST ([IPv6]:PORT); host
+ * gets the host without brackets.  -1/EINVAL, output untouched.
+ */
+#define LR_HOSTPORT_MAXLEN	(LR_INVITE_HOSTSIZ - 1 + 2 + 6)
+int	lr_hostport_parse(const char *, char *host, size_t hostlen,
+	    uint16_t *port);
 
 #endif

@@ -208,7 +208,7 @@ start_node_lanraged() {
 	    return 1; }
 	chmod 755 "$WG_RUN"
 	netd_ensure "$1" || return 1
-	printf '[Interface]\nName = %s\nUser = %s\nListenPort = 0\nNetdSocket = %s\nUapiDir = %s\nThreads = %s\n' \
+	printf '[Interface]\nName = %s\nUser = %s\nListenPort = 0\nNetdSocket = %s\nUapiDir = %s\nThreads = %s\n[Node]\nParty = no\n' \
 	    "$2" "$LR_UID" "$WG_RUN/netd-$1.sock" "$WG_RUN/uapi-$2" \
 	    "${LR_THREADS:-2}" >"$WG_RUN/lanraged-$2.conf"
 	mkdir -p "$WG_SOCKDIR"

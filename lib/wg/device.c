@@ -833,6 +833,23 @@ wg_peer_info(struct wg_device *dev, struct wg_peer *p,
 }
 
 int
+wg_device_peer(struct wg_device *dev, const uint8_t key[WG_KEY_LEN],
+    struct wg_uapi_peer_info *pi)
+{
+	struct wg_peer	*p;
+	int		 rc = -1;
+
+	pthread_rwlock_rdlock(&dev->lock);
+	memset(pi, 0, sizeof(*pi));
+	if ((p = wg_peer_by_key(dev, key)) == NULL)
+		errno = ENOENT;
+	else
+		rc = wg_peer_info(dev, p, pi);
+	pthread_rwlock_unlock(&dev->lock);
+	return rc;
+}
+
+int
 wg_device_get(struct wg_device *dev, struct buf *b)
 {
 	struct wg_uapi_dev_info	 di;

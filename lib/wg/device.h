@@ -85,6 +85,12 @@ void	 wg_device_free(struct wg_device *);
 int	 wg_device_apply(struct wg_device *, const struct wg_uapi_set *);
 /* Append the UAPI GET answer to b. */
 int	 wg_device_get(struct wg_device *, struct buf *b);
+/*
+ * One peer's GET snapshot; the caller frees pi->aips.  -1/ENOENT when no
+ * peer has that key.
+ */
+int	 wg_device_peer(struct wg_device *, const uint8_t key[32],
+	    struct wg_uapi_peer_info *pi);
 
 uint16_t wg_device_port(struct wg_device *);
 /* Readable once a TUN queue fails for good (the interface was deleted). */

@@ -32,6 +32,7 @@ write_lconf() {
 		echo "UapiDir = $RUN/wg"
 		echo "Threads = 2"
 		for l in "$@"; do echo "$l"; done
+		printf '[Node]\nParty = no\n'
 	} > "$RUN/lanraged.conf"
 }
 

@@ -1,0 +1,120 @@
+/*
+ * lanraged in party mode: settings in SQLite, the control client that
+ * keeps the data plane equal to the party, and the local API that
+ * lanragectl uses (proto/api.md).
+ */
+#ifndef LR_LANRAGED_NODE_H
+#define LR_LANRAGED_NODE_H
+
+#include <sys/types.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "proto/control.h"
+
+struct wg_device;
+
+#define NODE_KEYLEN		32
+#define NODE_B64KEY_LEN		44	/* standard base64 with padding */
+
+/*
+ * settings.c: the database.  Keys of proto/api.md ("Settings"); values
+ * are validated and normalised before they are stored.
+ */
+#define SETTINGS_VALUE_MAX	300
+
+int	 settings_open(const char *path, char *err, size_t errlen);
+void	 settings_close(void);
+/* The node's key pair, made and stored on first use. */
+int	 settings_node_key(uint8_t priv[NODE_KEYLEN], uint8_t pub[NODE_KEYLEN]);
+/* The public keys of the table, in display order, NULL-terminated. */
+const char *const *settings_keys(void);
+/* The value or its default; -1/ENOENT for a key that is not public. */
+int	 settings_get(const char *key, char *val, size_t len);
+/*
+ * Validate, normalise and store; val gets the stored form.  -1 with *why
+ * (ENOENT unknown key, EINVAL bad value, EIO database).
+ */
+int	 settings_set(const char *key, const char *in, char *val, size_t len,
+	    const char **why);
+unsigned long settings_get_ulong(const char *key);
+/* The last party state seen (a STATE as the wire carries it). */
+int	 settings_party_save(const struct control_state *);	/* NULL: none */
+/* 1 and *st filled, 0 when none is stored, -1 on error. */
+int	 settings_party_load(struct control_state *st);
+
+/* Base64 helpers for keys: standard (wg(8)) out, any variant in. */
+void	 node_key_b64(const uint8_t key[NODE_KEYLEN],
+	    char out[NODE_B64KEY_LEN + 1]);
+int	 node_key_parse(const char *, uint8_t key[NODE_KEYLEN]);
+
+/*
+ * party.c: the control client.  One party at a time.  Every operation
+ * answers through its callback exactly once, possibly before it returns
+ * (a refusal that needs no server).
+ */
+enum party_code {
+	PARTY_OK = 0,
+	PARTY_E_BAD,		/* bad_request */
+	PARTY_E_UNAVAILABLE,	/* no control server, or not reachable */
+	PARTY_E_REFUSED,	/* the control server said no */
+	PARTY_E_CONFLICT,	/* already in a party, or in none */
+	PARTY_E_NOT_FOUND,
+	PARTY_E_TIMEOUT,
+	PARTY_E_INTERNAL,
+};
+
+typedef void (*party_done_cb)(void *ctx, enum party_code, const char *err,
+    json_t *result);
+
+struct party_env {
+	struct wg_device	*dev;
+	uint32_t		 ifindex;
+	const char		*ifname;
+	uint16_t		 port;
+};
+
+/* Key, cached party, first connection; after proc_init(). */
+int	 party_start(const struct party_env *);
+void	 party_stop(void);
+/* Settings changed: a new session with the new name or server. */
+void	 party_settings_changed(const char *key);
+
+int	 party_create(const char *name, party_done_cb, void *ctx);
+int	 party_join(const char *link, party_done_cb, void *ctx);
+int	 party_leave(party_done_cb, void *ctx);
+int	 party_close(party_done_cb, void *ctx);
+int	 party_kick(const char *who, party_done_cb, void *ctx);
+int	 party_invite(uint32_t expiry, uint16_t uses, bool approval,
+	    party_done_cb, void *ctx);
+/* An operation's context goes away (its client left): no callback. */
+void	 party_forget(void *ctx);
+
+json_t	*party_status_json(void);
+json_t	*party_peers_json(void);
+
+/*
+ * api.c + ctl_server.c: the control socket.  Full class: root and our
+ * own uid; read-only: everyone else who can open the socket.
+ */
+#define CTL_MAXCONN		16
+#define CTL_MAXREQ		65536
+#define CTL_IDLE_TIMEOUT	30	/* seconds */
+
+struct ctl_conn;
+
+/* Bind path, mode 0660, group gid (-1: keep); before the sandbox. */
+int	 ctl_listen(const char *path, uid_t uid, gid_t gid);
+int	 ctl_start(void);
+void	 ctl_close(void);
+/* The answer to the request in flight on c (NULL c: the client left). */
+void	 ctl_reply(struct ctl_conn *c, json_t *resp);
+
+/* One request line of a client of the given class. */
+void	 api_request(struct ctl_conn *c, bool full, const char *line,
+	    size_t len);
+
+#endif

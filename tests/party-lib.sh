@@ -1,0 +1,175 @@
+# Party harness: lanrage-controld and up to three nodes, each in a network
+# namespace of its own, all on one bridged LAN (10.99.0.0/24).  Source it
+# (POSIX sh); needs root.  Every name carries $$ so parallel runs do not
+# collide; the EXIT trap removes the namespaces and the run directory.
+#
+#   party_topology                  namespaces, bridge, veths, addresses
+#   party_controld                  key, config, start (PT_PUB: server key)
+#   party_controld_kill             kill -9 (leaves its database)
+#   party_node X                    netd + lanraged in node X (a, b or c)
+#   party_node_stop X               SIGTERM lanraged of X, wait for it
+#   ctl X ARGS...                   lanragectl against X's control socket
+#   ctlj X ARGS...                  the same with -j
+#   wait_for SECS CMD...            run CMD every 0.1 s until it succeeds
+#
+# Addresses: server 10.99.0.1, node a .11, b .12, c .13; controld on
+# port 8667; party members get 10.66.0.0/16 from controld.
+
+BUILD=${BUILD:-build}
+PT_NETD=$(pwd)/$BUILD/sbin/lanrage-netd
+PT_LANRAGED=$(pwd)/$BUILD/sbin/lanraged
+PT_CONTROLD=$(pwd)/$BUILD/sbin/lanrage-controld
+PT_CTL=$(pwd)/$BUILD/bin/lanragectl
+PT_UID=65534			# every daemon drops to this user
+PT_SRV=lrp$$s
+PT_BR=lrpbr$$
+PT_RUN=
+PT_PUB=
+PT_CONTROLD_PID=
+PT_NODES=""
+
+pt_fail() {
+	echo "not ok - $*"
+	[ -n "$PT_RUN" ] || exit 1
+	for f in "$PT_RUN"/controld.log "$PT_RUN"/*/lanraged.log; do
+		[ -f "$f" ] || continue
+		echo "# --- ${f#$PT_RUN/}"
+		tail -n 25 "$f" | sed 's/^/# /'
+	done
+	exit 1
+}
+
+pt_cleanup() {
+	for x in $PT_NODES; do
+		pids=$(ip netns pids "lrp$$$x" 2>/dev/null)
+		[ -n "$pids" ] && kill $pids 2>/dev/null
+	done
+	sleep 0.3
+	for ns in $PT_SRV $(for x in $PT_NODES; do echo "lrp$$$x"; done); do
+		pids=$(ip netns pids "$ns" 2>/dev/null)
+		[ -n "$pids" ] && kill -9 $pids 2>/dev/null
+		ip netns del "$ns" 2>/dev/null
+	done
+	[ -n "$PT_RUN" ] && rm -rf "$PT_RUN"
+}
+
+party_topology() {
+	trap pt_cleanup EXIT INT TERM
+	PT_RUN=$(mktemp -d /tmp/lanrage-party.XXXXXX)
+	chmod 755 "$PT_RUN"
+	ip netns add "$PT_SRV" || pt_fail "ip netns add"
+	ip -n "$PT_SRV" link set lo up
+	ip -n "$PT_SRV" link add "$PT_BR" type bridge || pt_fail "bridge"
+	ip -n "$PT_SRV" addr add 10.99.0.1/24 dev "$PT_BR"
+	ip -n "$PT_SRV" link set "$PT_BR" up
+	n=11
+	for x in a b c; do
+		ns=lrp$$$x
+		PT_NODES="$PT_NODES $x"
+		ip netns add "$ns" || pt_fail "ip netns add $ns"
+		ip -n "$ns" link set lo up
+		ip link add "lrpv$$$x" netns "$PT_SRV" type veth peer \
+		    name eth0 netns "$ns" || pt_fail "veth for $x"
+		ip -n "$PT_SRV" link set "lrpv$$$x" master "$PT_BR" up
+		ip -n "$ns" addr add "10.99.0.$n/24" dev eth0
+		ip -n "$ns" link set eth0 up
+		n=$((n + 1))
+	done
+}
+
+party_controld() {
+	mkdir -p "$PT_RUN/controld"
+	chown "$PT_UID" "$PT_RUN/controld"
+	if [ -z "$PT_PUB" ]; then
+		PT_PUB=$("$PT_CONTROLD" -g "$PT_RUN/controld.key") ||
+		    pt_fail "controld -g"
+		{
+			echo "[Controld]"
+			echo "Listen = 10.99.0.1:8667"
+			echo "PrivateKeyFile = $PT_RUN/controld.key"
+			echo "Database = $PT_RUN/controld/controld.db"
+			echo "User = $PT_UID"
+			echo "Heartbeat = 5"
+			echo "IdleTimeout = 20"
+			echo "MemberTimeout = 60"
+		} >"$PT_RUN/controld.conf"
+	fi
+	ip netns exec "$PT_SRV" "$PT_CONTROLD" -d -v -f "$PT_RUN/controld.conf" \
+	    >>"$PT_RUN/controld.log" 2>&1 &
+	PT_CONTROLD_PID=$!
+	wait_for 5 ip netns exec "$PT_SRV" sh -c \
+	    "ss -ltn | grep -q 10.99.0.1:8667" || pt_fail "controld did not start"
+}
+
+party_controld_kill() {
+	kill -9 "$PT_CONTROLD_PID" 2>/dev/null
+	wait "$PT_CONTROLD_PID" 2>/dev/null
+}
+
+# The node's files live in $PT_RUN/X; its netd is started once.
+party_node() {
+	x=$1 d=$PT_RUN/$1 ns=lrp$$$1
+	mkdir -p "$d"
+	chmod 755 "$d"
+	if [ ! -S "$d/netd.sock" ]; then
+		printf '[Netd]\nUser = %s\nRunAs = root\nInterfacePrefix = lanrage\nOverlaySubnets = 10.66.0.0/16\n' \
+		    "$PT_UID" >"$d/netd.conf"
+		ip netns exec "$ns" "$PT_NETD" -d -f "$d/netd.conf" \
+		    -s "$d/netd.sock" >>"$d/netd.log" 2>&1 &
+		wait_for 5 test -S "$d/netd.sock" || pt_fail "netd of $x"
+	fi
+	{
+		echo "[Interface]"
+		echo "Name = lanrage0"
+		echo "User = $PT_UID"
+		echo "NetdSocket = $d/netd.sock"
+		echo "UapiDir = $d/uapi"
+		echo "Threads = 1"
+		echo "[Node]"
+		echo "Database = $d/state/lanraged.db"
+		echo "ControlSocket = $d/ctl/lanraged.sock"
+		echo "Group = ${PT_GROUP:-$PT_UID}"
+	} >"$d/lanraged.conf"
+	ip netns exec "$ns" "$PT_LANRAGED" -d -v -f "$d/lanraged.conf" \
+	    >>"$d/lanraged.log" 2>&1 &
+	eval "PT_PID_$x=\$!"
+	wait_for 5 test -S "$d/ctl/lanraged.sock" ||
+	    pt_fail "lanraged of $x did not start"
+}
+
+party_node_stop() {
+	eval "pid=\$PT_PID_$1"
+	kill "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+}
+
+ctl() {
+	x=$1
+	shift
+	"$PT_CTL" -s "$PT_RUN/$x/ctl/lanraged.sock" "$@"
+}
+
+ctlj() {
+	x=$1
+	shift
+	"$PT_CTL" -j -s "$PT_RUN/$x/ctl/lanraged.sock" "$@"
+}
+
+# nsx X CMD...: run CMD in node X's namespace.
+nsx() {
+	x=$1
+	shift
+	ip netns exec "lrp$$$x" "$@"
+}
+
+wait_for() {
+	secs=$1
+	shift
+	i=0
+	while [ "$i" -lt $((secs * 10)) ]; do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
