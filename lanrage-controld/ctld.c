@@ -964,7 +964,8 @@ ctld_req_kick(struct ctld_node *n, const struct control_hdr *h)
 		return;
 	}
 	ctld_empty(n, CONTROL_MSG_OK, h->id);
-	ctld_delta_left(n->d, k.id, k.key, CONTROL_LEFT_KICKED, n->key,
+	/* The host too: every member sees every sequence number. */
+	ctld_delta_left(n->d, k.id, k.key, CONTROL_LEFT_KICKED, NULL,
 	    k.key);
 }
 
@@ -1023,7 +1024,7 @@ ctld_req_endpoints(struct ctld_node *n, const struct control_hdr *h)
 		dl.kind = CONTROL_DELTA_ENDPOINTS;
 		memcpy(dl.member.key, n->key, CONTROL_KEYLEN);
 		dl.member.ep = ep;
-		ctld_delta_send(n->d, ms, &dl, n->key, NULL);
+		ctld_delta_send(n->d, ms, &dl, NULL, NULL);
 		free(ms);
 	}
 }

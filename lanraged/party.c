@@ -262,7 +262,8 @@ party_apply(void)
 	} else
 		party_addr_set(NULL);
 	party_sync_peers();
-	if (settings_party_save(P.st) == -1)
+	/* A view from PARTY alone waits for its STATE to be complete. */
+	if ((P.st == NULL || P.synced) && settings_party_save(P.st) == -1)
 		log_warn("party: cannot save the party state");
 }
 

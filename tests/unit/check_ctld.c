@@ -613,6 +613,8 @@ START_TEST(test_create_join_leave_kick)
 	expect_delta(&b, pa.id, 5, CONTROL_DELTA_LEFT, c.pub, &d);
 	ck_assert_uint_eq(d.reason, CONTROL_LEFT_KICKED);
 	expect_delta(&c, pa.id, 5, CONTROL_DELTA_LEFT, c.pub, NULL);
+	/* the host sees its own kick: its numbers stay contiguous */
+	expect_delta(&a, pa.id, 5, CONTROL_DELTA_LEFT, c.pub, NULL);
 	expect_none(&a, CONTROL_MSG_DELTA, 200);
 	expect_error(&a, kick_send(&a, pa.id, c.pub), CONTROL_E_NO_MEMBER);
 	/* kicked: no longer a member */
