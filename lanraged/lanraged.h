@@ -21,7 +21,7 @@
 /* Where wg(8) looks for userspace interfaces: its contract, not ours. */
 #define LANRAGED_UAPI_DIR	"/var/run/wireguard"
 #define LANRAGED_DATABASE	LR_LOCALSTATEDIR "/lib/lanrage/lanraged.db"
-#define LANRAGED_CTL_SOCK	LR_RUNSTATEDIR "/lanrage/lanraged.sock"
+#define LANRAGED_CTL_SOCK	LR_RUNSTATEDIR "/lanraged/lanraged.sock"
 #define LANRAGED_GROUP		"lanrage"	/* read-only API class */
 
 #define LANRAGED_IFNAME		"lanrage0"
