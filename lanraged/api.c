@@ -3,6 +3,7 @@
  * the arguments (types, ranges, no unknown ones), run it, answer once.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -176,6 +177,15 @@ api_party_kick(struct ctl_conn *c, json_t *args)
 }
 
 static void
+api_party_approve(struct ctl_conn *c, json_t *args)
+{
+	json_t	*accept = json_object_get(args, "accept");
+
+	party_approve(json_string_value(json_object_get(args, "peer")),
+	    accept == NULL || json_is_true(accept), api_done, c);
+}
+
+static void
 api_invite(struct ctl_conn *c, json_t *args)
 {
 	json_int_t	 expiry = 0, uses = 0;
@@ -225,6 +235,9 @@ static const struct api_arg join_args[] = {
 	{ "invite", JSON_STRING, true }, { NULL, 0, false } };
 static const struct api_arg kick_args[] = {
 	{ "peer", JSON_STRING, true }, { NULL, 0, false } };
+static const struct api_arg approve_args[] = {
+	{ "peer", JSON_STRING, true }, { "accept", JSON_TRUE, false },
+	{ NULL, 0, false } };
 static const struct api_arg invite_args[] = {
 	{ "expiry", JSON_INTEGER, false }, { "uses", JSON_INTEGER, false },
 	{ "approval", JSON_TRUE, false }, { NULL, 0, false } };
@@ -241,6 +254,7 @@ static const struct api_cmd api_cmds[] = {
 	{ "party.leave",	true,	no_args,	api_party_leave },
 	{ "party.kick",		true,	kick_args,	api_party_kick },
 	{ "party.close",	true,	no_args,	api_party_close },
+	{ "party.approve",	true,	approve_args,	api_party_approve },
 	{ "invite",		true,	invite_args,	api_invite },
 	{ "log",		true,	log_args,	api_log },
 };
@@ -250,7 +264,7 @@ api_type_ok(const json_t *v, int type)
 {
 	if (type == JSON_TRUE)		/* any boolean */
 		return json_is_boolean(v);
-	return json_typeof(v) == type;
+	return (int)json_typeof(v) == type;
 }
 
 /* Every argument known and well typed, every required one present. */

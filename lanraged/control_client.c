@@ -319,6 +319,10 @@ cc_event(struct bufferevent *bev, short what, void *arg)
 	if (what & BEV_EVENT_TIMEOUT)
 		cc_set_error(cc.state == CC_READY ? "the server went silent" :
 		    "no answer to the handshake");
+	else if ((what & BEV_EVENT_EOF) && cc.state == CC_HANDSHAKE)
+		/* A server answers a handshake it cannot read by closing. */
+		cc_set_error("the server refused the handshake: is "
+		    "control.key its public key?");
 	else if (what & BEV_EVENT_EOF)
 		cc_set_error("the server closed the connection");
 	else if ((dnserr = bufferevent_socket_get_dns_error(bev)) != 0)

@@ -90,6 +90,9 @@ int	 party_close(party_done_cb, void *ctx);
 int	 party_kick(const char *who, party_done_cb, void *ctx);
 int	 party_invite(uint32_t expiry, uint16_t uses, bool approval,
 	    party_done_cb, void *ctx);
+/* The host's verdict on a node that asked to join (by name or key). */
+int	 party_approve(const char *who, bool accept, party_done_cb,
+	    void *ctx);
 /* An operation's context goes away (its client left): no callback. */
 void	 party_forget(void *ctx);
 

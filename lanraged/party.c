@@ -33,6 +33,7 @@
 #define PARTY_OP_TIMEOUT	10	/* seconds for the server's answer */
 #define PARTY_MAX_OPS		64
 #define PARTY_OP_PAYLOAD	128
+#define PARTY_MAX_REQUESTS	16
 
 struct party_op {
 	TAILQ_ENTRY(party_op)	 entry;
@@ -66,6 +67,9 @@ static struct {
 	size_t			 npeers;
 	TAILQ_HEAD(, party_op)	 ops;
 	size_t			 nops;
+	/* JOIN_REQUESTs waiting for this host's verdict, oldest first */
+	struct control_join_request requests[PARTY_MAX_REQUESTS];
+	size_t			 nrequests;
 } P;
 
 static void	 party_flush_ops(void);
@@ -279,6 +283,7 @@ party_drop(const char *why)
 	free(P.st);
 	P.st = NULL;
 	P.synced = false;
+	P.nrequests = 0;
 	party_apply();
 }
 
@@ -470,6 +475,19 @@ party_peers_json(void)
 	return json_pack("{s:o}", "peers", a);
 }
 
+static json_t *
+party_requests_json(void)
+{
+	json_t	*a = json_array();
+	size_t	 i;
+
+	for (i = 0; a != NULL && i < P.nrequests; i++)
+		json_array_append_new(a, json_pack("{s:s, s:o}", "name",
+		    P.requests[i].name, "public_key",
+		    party_key_json(P.requests[i].key)));
+	return a;
+}
+
 json_t *
 party_status_json(void)
 {
@@ -480,7 +498,7 @@ party_status_json(void)
 	settings_get("name", name, sizeof(name));
 	settings_get("control.key", key, sizeof(key));
 	return json_pack("{s:{s:s, s:o, s:s, s:i}, s:{s:o, s:o, s:s, s:o, "
-	    "s:o}, s:o}",
+	    "s:o}, s:o, s:o}",
 	    "node", "name", name, "public_key", party_key_json(P.pub),
 	    "interface", P.env.ifname, "listen_port", (int)P.env.port,
 	    "control", "server", *cc_server() != '\0' ?
@@ -489,7 +507,7 @@ party_status_json(void)
 	    "state", cc_state_name(),
 	    "error", err != NULL ? json_string(err) : json_null(),
 	    "retry_in", retry >= 0 ? json_integer(retry) : json_null(),
-	    "party", party_json());
+	    "party", party_json(), "requests", party_requests_json());
 }
 
 /* Session hooks. */
@@ -613,6 +631,10 @@ party_reply_ok(struct party_op *op, const struct control_hdr *h)
 	case CONTROL_MSG_KICK:
 		party_op_done(op, PARTY_OK, NULL, json_pack("{s:o}",
 		    "kicked", party_key_json(op->key)));
+		break;
+	case CONTROL_MSG_APPROVE:
+		party_op_done(op, PARTY_OK, NULL, json_pack("{s:o}",
+		    "answered", party_key_json(op->key)));
 		break;
 	default:
 		party_op_done(op, PARTY_OK, NULL, json_object());
@@ -747,6 +769,20 @@ party_push_delta(const struct control_hdr *h)
 	return 0;
 }
 
+static void
+party_request_forget(const uint8_t *key)
+{
+	size_t	 i;
+
+	for (i = 0; i < P.nrequests; i++) {
+		if (memcmp(P.requests[i].key, key, CONTROL_KEYLEN) != 0)
+			continue;
+		memmove(&P.requests[i], &P.requests[i + 1],
+		    (--P.nrequests - i) * sizeof(P.requests[0]));
+		return;
+	}
+}
+
 static int
 party_push_join_request(const struct control_hdr *h)
 {
@@ -756,9 +792,17 @@ party_push_join_request(const struct control_hdr *h)
 
 	if (control_dec_join_request(h->payload, h->len, &r) == -1)
 		return -1;
+	if (P.st == NULL || memcmp(r.id, P.st->id, CONTROL_IDLEN) != 0)
+		return 0;
+	party_request_forget(r.key);
+	if (P.nrequests == PARTY_MAX_REQUESTS)	/* the oldest goes */
+		memmove(&P.requests[0], &P.requests[1],
+		    --P.nrequests * sizeof(P.requests[0]));
+	P.requests[P.nrequests++] = r;
 	node_key_b64(r.key, key);
-	log_info("party: %s (%s) asks to join; lanragectl party approve",
-	    log_escape(name, sizeof(name), r.name, strlen(r.name)), key);
+	log_info("party: %s (%s) asks to join: lanragectl party approve "
+	    "or deny", log_escape(name, sizeof(name), r.name,
+	    strlen(r.name)), key);
 	return 0;
 }
 
@@ -1134,4 +1178,43 @@ party_invite(uint32_t expiry, uint16_t uses, bool approval,
 	buf_init_fixed(&b, mem, sizeof(mem));
 	control_enc_invite_create(&b, &ic);
 	return party_queue(CONTROL_MSG_INVITE_CREATE, &b, cb, ctx);
+}
+
+/* who: the name or public key of a node that asked to join. */
+int
+party_approve(const char *who, bool accept, party_done_cb cb, void *ctx)
+{
+	struct control_approve	 ap;
+	struct party_op		*op;
+	uint8_t			 key[NODE_KEYLEN], mem[PARTY_OP_PAYLOAD];
+	struct buf		 b;
+	size_t			 i;
+	bool			 bykey;
+
+	if (party_need(true, cb, ctx) == -1 ||
+	    party_unconfigured(cb, ctx) == -1)
+		return -1;
+	bykey = node_key_parse(who, key) == 0;
+	for (i = 0; i < P.nrequests; i++)
+		if (bykey ? memcmp(P.requests[i].key, key, NODE_KEYLEN) == 0 :
+		    strcmp(P.requests[i].name, who) == 0)
+			break;
+	if (i == P.nrequests) {
+		cb(ctx, PARTY_E_NOT_FOUND, "nobody of that name or key asks "
+		    "to join (see lanragectl status)", NULL);
+		return -1;
+	}
+	memset(&ap, 0, sizeof(ap));
+	memcpy(ap.id, P.st->id, CONTROL_IDLEN);
+	memcpy(ap.key, P.requests[i].key, CONTROL_KEYLEN);
+	ap.verdict = accept ? CONTROL_APPROVE_ACCEPT : CONTROL_APPROVE_DENY;
+	buf_init_fixed(&b, mem, sizeof(mem));
+	control_enc_approve(&b, &ap);
+	if ((op = party_op_new(CONTROL_MSG_APPROVE, &b, cb, ctx)) == NULL) {
+		cb(ctx, PARTY_E_INTERNAL, "too many requests in flight", NULL);
+		return -1;
+	}
+	memcpy(op->key, ap.key, CONTROL_KEYLEN);
+	party_request_forget(ap.key);
+	return 0;
 }

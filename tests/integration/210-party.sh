@@ -150,11 +150,30 @@ ip netns exec "lrp$$a" setpriv --reuid=65530 --regid=65530 --clear-groups \
     pt_fail "a user outside the group read the status"
 ok "read-only class reads, cannot change; others cannot connect"
 
+# Approval and a use limit: c leaves, comes back through an invite for
+# one use that the host must approve; b cannot use it after that.
+ctl c party leave >/dev/null || pt_fail "c: leave"
+link2=$(ctl a invite -a -u 1) || pt_fail "invite -a -u 1"
+out=$(ctlj c party join "$link2") || pt_fail "c: join with approval"
+[ "$(echo "$out" | jq -r .pending)" = true ] || pt_fail "not pending: $out"
+asks() { ctlj a status | jq -e '.requests[] | select(.name == "node-c")'; }
+wait_for 2 asks || pt_fail "the host does not see c asking"
+ctl a party approve node-c >/dev/null || pt_fail "approve"
+wait_for 2 agree || pt_fail "c not back after approval"
+ctl b party leave >/dev/null || pt_fail "b: leave"
+out=$(ctl b party join "$link2" 2>&1) && pt_fail "a used-up invite worked"
+echo "$out" | grep -q "refused" || pt_fail "used-up invite: $out"
+ok "approval: pending, host approves, member; used-up invite refused"
+
+# A wrong server key: the handshake fails, status says why.
+ctl b settings set control.key "$(printf '%043d=' 0 | tr 0 A | \
+    sed 's/^A/B/')" >/dev/null || pt_fail "set a wrong key"
+wrongkey() { ctlj b status | jq -r .control.error | grep -q "control.key"; }
+wait_for 5 wrongkey || pt_fail "wrong key not reported: $(ctlj b status)"
+ok "wrong server key: refused, reported"
+
 # Close: everyone leaves.
 ctl a party close >/dev/null || pt_fail "close"
-closed() {
-	[ "$(ctlj b status | jq -r .party)" = null ] &&
-	    [ "$(ctlj c status | jq -r .party)" = null ]
-}
+closed() { [ "$(ctlj c status | jq -r .party)" = null ]; }
 wait_for 1 closed || pt_fail "close not seen within 1 s"
 ok "close ends the party for everyone"
