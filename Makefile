@@ -190,6 +190,9 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) | deps-fuzz
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $^ $(PKG_LIBS)
 
+# The API harness takes lanraged's request handling with it.
+$(BUILD)/fuzz/fuzz_api: lanraged/api.c
+
 fuzz: $(FUZZ_BINS)
 	@BUILD=$(BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/fuzz/run.sh $(FUZZ_BINS)
 

@@ -42,13 +42,18 @@ api_error(struct ctl_conn *c, const char *code, const char *fmt, ...)
 static void
 api_error(struct ctl_conn *c, const char *code, const char *fmt, ...)
 {
-	char	 text[512];
+	char	 text[512], esc[512];
+	json_t	*msg;
 	va_list	 ap;
 
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
-	ctl_reply(c, json_pack("{s:b, s:s, s:s}", "ok", 0, "error", text,
+	/* Parts of it came from the client, and may not be UTF-8. */
+	if ((msg = json_string(text)) == NULL)
+		msg = json_string(log_escape(esc, sizeof(esc), text,
+		    strlen(text)));
+	ctl_reply(c, json_pack("{s:b, s:o, s:s}", "ok", 0, "error", msg,
 	    "code", code));
 }
 

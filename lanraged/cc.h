@@ -37,6 +37,8 @@ int		 cc_init(const struct cc_hooks *, const uint8_t priv[32]);
 /* (Re)connect to server (host:port) pinned to key; NULL: unconfigured. */
 void		 cc_configure(const char *server, const uint8_t key[32],
 		    const struct control_hello *);
+/* Candidates for the next HELLO (the session in progress keeps its own). */
+void		 cc_set_endpoints(const struct control_endpoints *);
 void		 cc_shutdown(void);
 /* Send a request when READY; -1/ENOTCONN otherwise. */
 int		 cc_send(uint16_t type, const void *payload, size_t len,

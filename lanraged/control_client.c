@@ -421,6 +421,12 @@ cc_configure(const char *server, const uint8_t key[CSESS_KEY_LEN],
 }
 
 void
+cc_set_endpoints(const struct control_endpoints *ep)
+{
+	cc.hello.ep = *ep;
+}
+
+void
 cc_shutdown(void)
 {
 	cc_teardown();

@@ -32,7 +32,8 @@
 
 #define PARTY_OP_TIMEOUT	10	/* seconds for the server's answer */
 #define PARTY_MAX_OPS		64
-#define PARTY_OP_PAYLOAD	128
+#define PARTY_OP_PAYLOAD	512	/* ENDPOINTS: 1 + 16 x 20 */
+#define PARTY_EP_CHECK		20	/* seconds between address checks */
 #define PARTY_MAX_REQUESTS	16
 
 struct party_op {
@@ -41,6 +42,7 @@ struct party_op {
 	uint32_t		 id;		/* when sent */
 	bool			 sent;
 	bool			 pending;	/* JOIN waits for the host */
+	bool			 awaiting;	/* answered; STATE to come */
 	uint8_t			 payload[PARTY_OP_PAYLOAD];
 	size_t			 len;
 	uint8_t			 key[CONTROL_KEYLEN];	/* KICK's target */
@@ -70,9 +72,12 @@ static struct {
 	/* JOIN_REQUESTs waiting for this host's verdict, oldest first */
 	struct control_join_request requests[PARTY_MAX_REQUESTS];
 	size_t			 nrequests;
+	struct control_endpoints ep;		/* as last told */
+	struct event		*ep_ev;
 } P;
 
 static void	 party_flush_ops(void);
+static json_t	*party_json(void);
 
 /* Data plane. */
 
@@ -317,6 +322,10 @@ party_op_timeout(evutil_socket_t fd, short ev, void *arg)
 	char		 err[CC_ERROR_MAX + 96];
 	const char	*why = cc_error();
 
+	if (op->awaiting) {
+		party_op_done(op, PARTY_OK, NULL, party_json());
+		return;
+	}
 	snprintf(err, sizeof(err), "no answer from the control server "
 	    "within %d s (%s%s%s)", PARTY_OP_TIMEOUT, cc_state_name(),
 	    why != NULL ? ": " : "", why != NULL ? why : "");
@@ -390,7 +399,7 @@ party_op_by_id(uint32_t id)
 	struct party_op	*op;
 
 	TAILQ_FOREACH(op, &P.ops, entry)
-		if (op->sent && op->id == id)
+		if (op->sent && !op->awaiting && op->id == id)
 			return op;
 	return NULL;
 }
@@ -578,7 +587,8 @@ party_reply_party(struct party_op *op, const struct control_hdr *h)
 	    control_dec_party(h->payload, h->len, &p) == -1)
 		return -1;
 	party_adopt(&p, op->type == CONTROL_MSG_PARTY_CREATE);
-	party_op_done(op, PARTY_OK, NULL, party_json());
+	/* Answered with the STATE that follows: members and host known. */
+	op->awaiting = true;
 	return 0;
 }
 
@@ -671,6 +681,18 @@ party_reply(const struct control_hdr *h)
 	}
 }
 
+static void
+party_answer_awaiting(void)
+{
+	struct party_op	*op, *next;
+
+	for (op = TAILQ_FIRST(&P.ops); op != NULL; op = next) {
+		next = TAILQ_NEXT(op, entry);
+		if (op->awaiting)
+			party_op_done(op, PARTY_OK, NULL, party_json());
+	}
+}
+
 static int
 party_push_state(const struct control_hdr *h)
 {
@@ -692,6 +714,7 @@ party_push_state(const struct control_hdr *h)
 	P.st = st;
 	P.synced = true;
 	party_apply();
+	party_answer_awaiting();
 	return 0;
 }
 
@@ -851,7 +874,9 @@ party_down(bool was_ready)
 	    cc_error() != NULL ? cc_error() : "connection closed");
 	for (op = TAILQ_FIRST(&P.ops); op != NULL; op = next) {
 		next = TAILQ_NEXT(op, entry);
-		if (op->sent)
+		if (op->awaiting)
+			party_op_done(op, PARTY_OK, NULL, party_json());
+		else if (op->sent)
 			party_op_done(op, PARTY_E_UNAVAILABLE, err, NULL);
 	}
 }
@@ -885,6 +910,48 @@ party_candidates(struct control_endpoints *ep)
 	freeifaddrs(ifa);
 }
 
+static bool
+party_ep_same(const struct control_endpoints *a,
+    const struct control_endpoints *b)
+{
+	uint8_t	 i;
+
+	if (a->n != b->n)
+		return false;
+	for (i = 0; i < a->n; i++)
+		if (a->c[i].kind != b->c[i].kind ||
+		    a->c[i].port != b->c[i].port ||
+		    !addr_eq(&a->c[i].addr, &b->c[i].addr))
+			return false;
+	return true;
+}
+
+/*
+ * The host's addresses change (DHCP, Wi-Fi roaming): tell the server,
+ * which tells the party, and use them in the next HELLO.
+ */
+static void
+party_ep_check(evutil_socket_t fd, short ev, void *arg)
+{
+	struct control_endpoints ep;
+	struct timeval		 tv = { PARTY_EP_CHECK, 0 };
+	uint8_t			 mem[PARTY_OP_PAYLOAD];
+	struct buf		 b;
+
+	evtimer_add(P.ep_ev, &tv);
+	party_candidates(&ep);
+	if (party_ep_same(&ep, &P.ep))
+		return;
+	P.ep = ep;
+	cc_set_endpoints(&ep);
+	if (cc_state() != CC_READY)
+		return;
+	buf_init_fixed(&b, mem, sizeof(mem));
+	if (control_enc_endpoints(&b, &ep) == 0 &&
+	    party_op_new(CONTROL_MSG_ENDPOINTS, &b, NULL, NULL) != NULL)
+		log_info("party: %u endpoint candidates sent", ep.n);
+}
+
 /* (Re)start the session from the settings. */
 static void
 party_connect(void)
@@ -900,6 +967,7 @@ party_connect(void)
 	hello.listen_port = P.env.port;
 	settings_get("name", hello.name, sizeof(hello.name));
 	party_candidates(&hello.ep);
+	P.ep = hello.ep;
 	settings_get("control.server", server, sizeof(server));
 	settings_get("control.key", key, sizeof(key));
 	have_key = key[0] != '\0' && node_key_parse(key, k) == 0;
@@ -952,6 +1020,10 @@ party_start(const struct party_env *env)
 	if (party_set_key() == -1 ||
 	    cc_init(&hooks, P.priv) == -1)
 		return -1;
+	if ((P.ep_ev = evtimer_new(proc_base(), party_ep_check, NULL)) ==
+	    NULL)
+		return -1;
+	party_ep_check(-1, 0, NULL);
 	if ((st = malloc(sizeof(*st))) == NULL)
 		return -1;
 	if (settings_party_load(st) == 1) {
@@ -972,6 +1044,9 @@ party_stop(void)
 
 	while ((op = TAILQ_FIRST(&P.ops)) != NULL)
 		party_op_free(op);
+	if (P.ep_ev != NULL)
+		event_free(P.ep_ev);
+	P.ep_ev = NULL;
 	cc_shutdown();
 	free(P.st);
 	P.st = NULL;

@@ -48,7 +48,11 @@ ctl a party create "lan night" >/dev/null || pt_fail "party create"
 link=$(ctl a invite) || pt_fail "invite"
 case $link in lanrage://10.99.0.1:8667/v1/*) ;; *) pt_fail "link $link" ;; esac
 ctl b party join "$link" >/dev/null || pt_fail "b: join"
-ctl c party join "$link" >/dev/null || pt_fail "c: join"
+out=$(ctlj c party join "$link") || pt_fail "c: join"
+# the answer waits for the party's state: members and host are known
+[ "$(echo "$out" | jq -r .members)" = 3 ] &&
+    [ "$(echo "$out" | jq -r .host_key)" = \
+    "$(ctl a settings get node.public_key)" ] || pt_fail "join said: $out"
 ok "create, invite, join (link carries server and key)"
 
 addr() { ctlj "$1" status | jq -r .party.address; }
