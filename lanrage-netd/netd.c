@@ -321,6 +321,7 @@ main(int argc, char *argv[])
 	    (unsigned)conf.user.uid);
 	proc_loop();
 	kif_shutdown();
+	event_free(listen_ev);
 	proc_free();
 	return 0;
 }

@@ -50,7 +50,8 @@ pt_cleanup() {
 		[ -n "$pids" ] && kill -9 $pids 2>/dev/null
 		ip netns del "$ns" 2>/dev/null
 	done
-	[ -n "$PT_RUN" ] && rm -rf "$PT_RUN"
+	# PT_KEEP=1 keeps the logs for a look after the run
+	[ -n "$PT_RUN" ] && [ -z "${PT_KEEP:-}" ] && rm -rf "$PT_RUN"
 }
 
 party_topology() {

@@ -139,7 +139,7 @@ wg_rx_initiation(struct wg_device *dev, int fd, const uint8_t *msg,
 	struct wg_peer		*p;
 	uint8_t			 resp[WG_RESPONSE_LEN];
 	uint64_t		 now = wg_now();
-	uint32_t		 index;
+	uint32_t		 index, pending;
 
 	if (wg_noise_initiation_open(&dev->local, msg, len, &ini) == -1 ||
 	    (p = wg_peer_by_key(dev, ini.remote_static)) == NULL) {
@@ -147,11 +147,15 @@ wg_rx_initiation(struct wg_device *dev, int fd, const uint8_t *msg,
 		WG_STAT(dev, drop_handshake);
 		return;
 	}
+	pending = p->noise.local_index;
 	if (wg_noise_initiation_accept(&dev->local, &p->noise, &ini,
 	    now) == -1) {
 		WG_STAT(dev, drop_handshake);
 		return;
 	}
+	/* Our own initiation, if one was in flight, is superseded. */
+	if (pending != 0)
+		wg_index_del(dev, pending);
 	if ((kp = calloc(1, sizeof(*kp))) == NULL ||
 	    (index = wg_index_add(dev, p, kp)) == 0) {
 		free(kp);
