@@ -196,19 +196,11 @@ ctl_conn_new(int fd)
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return NULL;
 	c->full = ctl_peer_full(fd);
-	c->bev = bufferevent_socket_new(proc_base(), fd, BEV_OPT_CLOSE_ON_FREE);
-	c->timer = evtimer_new(proc_base(), ctl_timeout, c);
-	if (c->bev == NULL || c->timer == NULL) {
-		if (c->bev != NULL)
-			bufferevent_free(c->bev);
-		if (c->timer != NULL)
-			event_free(c->timer);
+	if (lanraged_conn_io(fd, CTL_MAXREQ, ctl_read, ctl_write, ctl_event,
+	    ctl_timeout, c, &c->bev, &c->timer) == -1) {
 		free(c);
 		return NULL;
 	}
-	bufferevent_setcb(c->bev, ctl_read, ctl_write, ctl_event, c);
-	bufferevent_setwatermark(c->bev, EV_READ, 0, CTL_MAXREQ);
-	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	TAILQ_INSERT_TAIL(&ctl_conns, c, entry);
 	ctl_nconns++;
 	ctl_arm(c);
@@ -220,18 +212,9 @@ ctl_accept(evutil_socket_t lfd, short ev, void *arg)
 {
 	int	 fd;
 
-	fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-	if (fd == -1) {
-		if (errno != EAGAIN && errno != ECONNABORTED)
-			log_warn("control socket: accept");
+	if ((fd = lanraged_accept(lfd, ctl_nconns, CTL_MAXCONN,
+	    "control socket")) == -1)
 		return;
-	}
-	if (ctl_nconns >= CTL_MAXCONN) {
-		log_warnx("control socket: %d clients already; refusing one",
-		    CTL_MAXCONN);
-		close(fd);
-		return;
-	}
 	if (ctl_conn_new(fd) == NULL) {
 		log_warn("control socket: client");
 		close(fd);

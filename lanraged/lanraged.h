@@ -12,6 +12,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
 #include "lib/buf.h"
 #include "lib/conf.h"
 #include "proto/netd.h"
@@ -148,6 +151,15 @@ int	 lanraged_uapi_listen(const char *path);
  * non-blocking, close-on-exec fd, or -1 with errno.
  */
 int	 lanraged_unix_listen(const char *path, mode_t mode);
+/* A new client of lfd, or -1 (nothing to take, or already max). */
+int	 lanraged_accept(int lfd, size_t nconns, size_t max, const char *what);
+/*
+ * Buffered I/O on a client fd (closed with the bufferevent), reading at
+ * most maxin bytes ahead, and a timer; both call back with arg.
+ */
+int	 lanraged_conn_io(int fd, size_t maxin, bufferevent_data_cb,
+	    bufferevent_data_cb, bufferevent_event_cb, event_callback_fn,
+	    void *arg, struct bufferevent **, struct event **);
 /* Serve connections with h(arg) from the event loop (after proc_init). */
 int	 lanraged_uapi_start(lanraged_uapi_handler h, void *arg);
 /* Replace the handler; connections in progress use the new one next. */

@@ -199,21 +199,13 @@ uapi_conn_new(int fd)
 
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return NULL;
-	c->bev = bufferevent_socket_new(proc_base(), fd, BEV_OPT_CLOSE_ON_FREE);
-	c->timer = evtimer_new(proc_base(), uapi_conn_timeout, c);
-	if (c->bev == NULL || c->timer == NULL) {
-		if (c->bev != NULL)
-			bufferevent_free(c->bev);
-		if (c->timer != NULL)
-			event_free(c->timer);
+	/* Reading stops at the bound; process() then sees it and closes. */
+	if (lanraged_conn_io(fd, LANRAGED_UAPI_MAXREQ, uapi_conn_read,
+	    uapi_conn_write, uapi_conn_event, uapi_conn_timeout, c, &c->bev,
+	    &c->timer) == -1) {
 		free(c);
 		return NULL;
 	}
-	bufferevent_setcb(c->bev, uapi_conn_read, uapi_conn_write,
-	    uapi_conn_event, c);
-	/* Reading stops at the bound; process() then sees it and closes. */
-	bufferevent_setwatermark(c->bev, EV_READ, 0, LANRAGED_UAPI_MAXREQ);
-	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	TAILQ_INSERT_TAIL(&uapi_conns, c, entry);
 	uapi_nconns++;
 	uapi_conn_arm(c);
@@ -225,89 +217,13 @@ uapi_accept(evutil_socket_t lfd, short ev, void *arg)
 {
 	int	 fd;
 
-	fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-	if (fd == -1) {
-		if (errno != EAGAIN && errno != ECONNABORTED)
-			log_warn("uapi: accept");
+	if ((fd = lanraged_accept(lfd, uapi_nconns, LANRAGED_UAPI_MAXCONN,
+	    "uapi")) == -1)
 		return;
-	}
-	if (uapi_nconns >= LANRAGED_UAPI_MAXCONN) {
-		log_warnx("uapi: %d clients already; refusing one",
-		    LANRAGED_UAPI_MAXCONN);
-		close(fd);
-		return;
-	}
 	if (uapi_conn_new(fd) == NULL) {
 		log_warn("uapi: client");
 		close(fd);
 	}
-}
-
-/*
- * A socket file that accepts connections belongs to a live daemon
- * (possibly in another network namespace sharing the directory); one
- * that refuses them is stale.
- */
-static int
-uapi_claim_path(const struct sockaddr_un *sun)
-{
-	struct stat	 st;
-	int		 fd, rc;
-
-	if (lstat(sun->sun_path, &st) == -1)
-		return errno == ENOENT ? 0 : -1;
-	if (!S_ISSOCK(st.st_mode)) {
-		errno = EEXIST;
-		return -1;
-	}
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
-		return -1;
-	rc = connect(fd, (const struct sockaddr *)sun, sizeof(*sun));
-	close(fd);
-	if (rc == 0) {
-		errno = EADDRINUSE;
-		return -1;
-	}
-	return unlink(sun->sun_path);
-}
-
-int
-lanraged_unix_listen(const char *path, mode_t mode)
-{
-	struct sockaddr_un	 sun;
-	mode_t			 old;
-	int			 fd, rc;
-
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof(sun.sun_path) ||
-	    strlen(path) >= LANRAGED_PATH_MAX) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
-	if (uapi_claim_path(&sun) == -1)
-		return -1;
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd == -1)
-		return -1;
-	old = umask(077);
-	rc = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
-	umask(old);
-	if (rc == -1)
-		goto fail;
-	if (chmod(path, mode) == -1 || listen(fd, 8) == -1) {
-		rc = errno;
-		unlink(path);
-		errno = rc;
-		goto fail;
-	}
-	return fd;
-fail:
-	rc = errno;
-	close(fd);
-	errno = rc;
-	return -1;
 }
 
 int
