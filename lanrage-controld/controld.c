@@ -83,7 +83,8 @@ static const struct conf_spec controld_specs[] = {
 #define CONTROLD_FIRST_FRAME	4096
 #define CONTROLD_HANDSHAKE_MS	5000
 #define CONTROLD_OUT_MAX	(1024 * 1024)
-#define CONTROLD_TICK_MS	1000
+/* Heartbeats are written in small batches: no long stall once a second. */
+#define CONTROLD_TICK_MS	100
 #define CONTROLD_BACKLOG	128
 
 static struct controld_conf	 conf;
