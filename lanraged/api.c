@@ -80,6 +80,15 @@ api_done(void *ctx, enum party_code code, const char *err, json_t *result)
 	}
 }
 
+/* A client's string, cut and escaped for an error message. */
+static const char *
+api_short(const char *s)
+{
+	static char	 esc[80];
+
+	return log_escape(esc, sizeof(esc), s, strnlen(s, 40));
+}
+
 static void
 api_status(struct ctl_conn *c, json_t *args)
 {
@@ -118,9 +127,9 @@ api_settings_get(struct ctl_conn *c, json_t *args)
 		if (api_setting_put(obj, json_string_value(key)) == -1) {
 			json_decref(obj);
 			api_error(c, errno == ENOENT ? "not_found" :
-			    "internal", "settings.get: %s: %s",
-			    json_string_value(key), errno == ENOENT ?
-			    "unknown setting" : strerror(errno));
+			    "internal", "settings.get: %s: \"%s\"",
+			    errno == ENOENT ? "unknown setting" :
+			    strerror(errno), api_short(json_string_value(key)));
 			return;
 		}
 	} else
@@ -139,8 +148,8 @@ api_settings_set(struct ctl_conn *c, json_t *args)
 
 	if (settings_set(key, in, val, sizeof(val), &why) == -1) {
 		api_error(c, errno == ENOENT ? "not_found" : errno == EIO ?
-		    "internal" : "bad_request", "settings.set: %s: %s", key,
-		    why);
+		    "internal" : "bad_request", "settings.set: %s: \"%s\"", why,
+		    api_short(key));
 		return;
 	}
 	log_info("setting %s changed", key);

@@ -34,6 +34,7 @@ struct ctl_conn {
 
 static TAILQ_HEAD(, ctl_conn)	 ctl_conns = TAILQ_HEAD_INITIALIZER(ctl_conns);
 static size_t			 ctl_nconns;
+static size_t			 ctl_nreadonly;
 static int			 ctl_fd = -1;
 static struct event		*ctl_ev;
 static char			 ctl_path[LANRAGED_PATH_MAX];
@@ -46,6 +47,8 @@ ctl_conn_free(struct ctl_conn *c)
 	party_forget(c);
 	TAILQ_REMOVE(&ctl_conns, c, entry);
 	ctl_nconns--;
+	if (!c->full)
+		ctl_nreadonly--;
 	bufferevent_free(c->bev);
 	event_free(c->timer);
 	free(c);
@@ -189,13 +192,13 @@ ctl_peer_full(int fd)
 }
 
 static struct ctl_conn *
-ctl_conn_new(int fd)
+ctl_conn_new(int fd, bool full)
 {
 	struct ctl_conn	*c;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return NULL;
-	c->full = ctl_peer_full(fd);
+	c->full = full;
 	if (lanraged_conn_io(fd, CTL_MAXREQ, ctl_read, ctl_write, ctl_event,
 	    ctl_timeout, c, &c->bev, &c->timer) == -1) {
 		free(c);
@@ -203,6 +206,8 @@ ctl_conn_new(int fd)
 	}
 	TAILQ_INSERT_TAIL(&ctl_conns, c, entry);
 	ctl_nconns++;
+	if (!c->full)
+		ctl_nreadonly++;
 	ctl_arm(c);
 	return c;
 }
@@ -210,12 +215,26 @@ ctl_conn_new(int fd)
 static void
 ctl_accept(evutil_socket_t lfd, short ev, void *arg)
 {
-	int	 fd;
+	static const char busy[] = "{\"ok\":false,\"error\":\"lanraged has too "
+	    "many control clients; try again later\",\"code\":\"unavailable\"}\n";
+	bool		 full;
+	int		 fd;
 
-	if ((fd = lanraged_accept(lfd, ctl_nconns, CTL_MAXCONN,
-	    "control socket")) == -1)
+	/* The limit is checked below, per class. */
+	if ((fd = lanraged_accept(lfd, 0, 1, "control socket")) == -1)
 		return;
-	if (ctl_conn_new(fd) == NULL) {
+	full = ctl_peer_full(fd);
+	/* Read-only clients cannot take the slots that root needs. */
+	if (ctl_nconns >= CTL_MAXCONN || (!full &&
+	    ctl_nreadonly >= CTL_MAXCONN - CTL_RESERVED)) {
+		log_warnx("control socket: too many %sclients; refusing one",
+		    full ? "" : "read-only ");
+		if (write(fd, busy, sizeof(busy) - 1) == -1)
+			log_debug("control socket: %s", strerror(errno));
+		close(fd);
+		return;
+	}
+	if (ctl_conn_new(fd, full) == NULL) {
 		log_warn("control socket: client");
 		close(fd);
 	}

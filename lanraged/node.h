@@ -104,6 +104,7 @@ json_t	*party_peers_json(void);
  * own uid; read-only: everyone else who can open the socket.
  */
 #define CTL_MAXCONN		16
+#define CTL_RESERVED		4	/* of them, for the full class */
 #define CTL_MAXREQ		65536
 #define CTL_IDLE_TIMEOUT	30	/* seconds */
 

@@ -1013,8 +1013,13 @@ party_start(const struct party_env *env)
 
 	P.env = *env;
 	TAILQ_INIT(&P.ops);
-	if (settings_node_key(P.priv, P.pub) == -1)
+	if (settings_node_key(P.priv, P.pub) == -1) {
+		log_warnx("the node key in the settings database is %s",
+		    errno == EINVAL ? "damaged: restore the database from a "
+		    "backup, or remove it to become a new node" :
+		    "unreadable");
 		return -1;
+	}
 	node_key_b64(P.pub, b64);
 	log_info("node key %s", b64);
 	if (party_set_key() == -1 ||

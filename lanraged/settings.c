@@ -269,7 +269,13 @@ settings_node_key(uint8_t priv[NODE_KEYLEN], uint8_t pub[NODE_KEYLEN])
 
 	if ((rc = settings_row(PRIVATE_KEY, b64, sizeof(b64))) == -1)
 		return -1;
-	if (rc == 0 || node_key_parse(b64, priv) == -1) {
+	/* A damaged key is an error, not a reason to become someone else. */
+	if (rc == 1 && node_key_parse(b64, priv) == -1) {
+		sodium_memzero(b64, sizeof(b64));
+		errno = EINVAL;
+		return -1;
+	}
+	if (rc == 0) {
 		randombytes_buf(priv, NODE_KEYLEN);
 		/* Clamped as X25519 and WireGuard use it. */
 		priv[0] &= 248;
