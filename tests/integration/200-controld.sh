@@ -34,12 +34,14 @@ write_cf() {
 }
 
 start_controld() {
+	# the log is appended to: wait for one more "listening" line
+	before=$(grep -c "listening on" "$RUN/controld.log" 2>/dev/null)
 	ip netns exec "$NS" "$CONTROLD" -d -v -f "$RUN/controld.conf" \
 	    >>"$RUN/controld.log" 2>&1 &
 	NETD_PID=$!		# the lib.sh trap kills it
 	for i in $(seq 50); do
-		grep -q "listening on" "$RUN/controld.log" 2>/dev/null &&
-		    return 0
+		[ "$(grep -c "listening on" "$RUN/controld.log" 2>/dev/null)" \
+		    -gt "${before:-0}" ] && return 0
 		kill -0 "$NETD_PID" 2>/dev/null ||
 		    fail "controld exited at start"
 		sleep 0.1
