@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "lanrage-controld/ctld.h"
+#include "lanrage-controld/stund.h"
 #include "lib/addr.h"
 #include "lib/conf.h"
 #include "lib/log.h"
@@ -49,8 +50,13 @@ struct controld_conf {
 	unsigned long		 rate;
 	unsigned long		 burst;
 	unsigned long		 invite_ttl_max;
+	unsigned long		 stun_port;	/* 0: no responder */
+	unsigned long		 stun_alt_port;	/* 0: none */
+	char			 stun_addrs[CONF_LINE_MAX];
+	unsigned long		 stun_rate;
 	struct sockaddr_storage	 ss;	/* listen, parsed */
 	socklen_t		 sslen;
+	struct stund_conf	 stun;	/* the Stun keys, checked */
 };
 
 #define CONTROLD_FIELDSZ(f)	sizeof(((struct controld_conf *)0)->f)
@@ -77,6 +83,11 @@ static const struct conf_spec controld_specs[] = {
 	CONTROLD_SPEC("RateBurst", CONF_UINT, burst, 0, 1, 100000),
 	CONTROLD_SPEC("InviteMaxTTL", CONF_UINT, invite_ttl_max, 0, 60,
 	    86400 * 365),
+	CONTROLD_SPEC("StunPort", CONF_UINT, stun_port, 0, 0, 65535),
+	CONTROLD_SPEC("StunAltPort", CONF_UINT, stun_alt_port, 0, 0, 65535),
+	CONTROLD_SPEC("StunAddress", CONF_STRING, stun_addrs,
+	    CONTROLD_FIELDSZ(stun_addrs), 0, 0),
+	CONTROLD_SPEC("StunRate", CONF_UINT, stun_rate, 0, 1, 1000000),
 };
 
 /* Fixed session bounds: generous for HELLO, tight for everything else. */
@@ -91,6 +102,7 @@ static struct controld_conf	 conf;
 static const char		*conf_path = CONTROLD_CONF_PATH;
 static char			 conf_abs[PATH_MAX];
 static struct ctld		*ctld;
+static struct stund		*stund;
 
 static void
 usage(void)
@@ -117,6 +129,48 @@ controld_conf_defaults(struct controld_conf *c)
 	c->rate = 20;
 	c->burst = 40;
 	c->invite_ttl_max = 7 * 86400;
+	c->stun_port = 3478;
+	c->stun_alt_port = 3479;
+	c->stun_rate = 1000;
+}
+
+/*
+ * StunAddress: none (the wildcard of Listen's family), or one or two
+ * addresses of one family; with two, CHANGE-REQUEST may change the IP.
+ */
+static int
+controld_stun_check(const char *path, struct controld_conf *c, char *err,
+    size_t errlen)
+{
+	struct stund_conf	*st = &c->stun;
+	char			 copy[CONF_LINE_MAX], *elem, *next;
+
+	memset(st, 0, sizeof(*st));
+	st->af = c->ss.ss_family;
+	st->port = (uint16_t)c->stun_port;
+	st->alt_port = (uint16_t)c->stun_alt_port;
+	st->rate = (unsigned)c->stun_rate;
+	if (st->port != 0 && st->alt_port == st->port) {
+		snprintf(err, errlen, "%s: StunAltPort: must differ from "
+		    "StunPort", path);
+		return -1;
+	}
+	snprintf(copy, sizeof(copy), "%s", c->stun_addrs);
+	for (next = copy; next != NULL && *copy != '\0'; ) {
+		elem = strsep(&next, ",");
+		elem += strspn(elem, " \t");
+		elem[strcspn(elem, " \t")] = '\0';
+		if (st->naddrs == STUND_MAX_ADDRS ||
+		    addr_parse(elem, &st->addrs[st->naddrs]) == -1 ||
+		    (st->naddrs > 0 && st->addrs[0].af !=
+		    st->addrs[st->naddrs].af)) {
+			snprintf(err, errlen, "%s: StunAddress: %.64s: one or two "
+			    "IP addresses of one family", path, c->stun_addrs);
+			return -1;
+		}
+		st->af = st->addrs[st->naddrs++].af;
+	}
+	return 0;
 }
 
 /* What one key cannot say alone: the address, the user, the ordering. */
@@ -147,7 +201,7 @@ controld_conf_check(const char *path, struct controld_conf *c, char *err,
 		    "Heartbeat (%lu s)", path, c->heartbeat);
 		return -1;
 	}
-	return 0;
+	return controld_stun_check(path, c, err, errlen);
 }
 
 /* Parse path into c (defaults first); -1 with err "file:line: ...". */
@@ -413,6 +467,8 @@ controld_shutdown(int signo, void *arg)
 	log_info("signal %d: exiting", signo);
 	ctld_free(ctld);
 	ctld = NULL;
+	stund_free(stund);
+	stund = NULL;
 	proc_loopexit();
 }
 
@@ -444,6 +500,8 @@ controld_setup_events(int lfd, const uint8_t priv[32])
 		fatal("registry %s", conf.db);
 	if (controld_drops_uid())
 		controld_db_chown(conf.db);
+	if (stund != NULL && stund_start(stund, proc_base()) == -1)
+		fatal("STUN events");
 	if (proc_signal(SIGTERM, controld_shutdown, NULL) == -1 ||
 	    proc_signal(SIGINT, controld_shutdown, NULL) == -1 ||
 	    proc_signal(SIGHUP, controld_reload, NULL) == -1)
@@ -506,6 +564,8 @@ main(int argc, char *argv[])
 	}
 	log_init("lanrage-controld", debug, verbose);
 	lfd = controld_listen(&conf);
+	if (conf.stun.port != 0 && (stund = stund_new(&conf.stun)) == NULL)
+		fatal("STUN responder on UDP port %u", conf.stun.port);
 	if (!debug && daemon(0, 0) == -1)
 		fatal("daemon");
 	/* The event base and the registry come after the fork. */
@@ -517,6 +577,7 @@ main(int argc, char *argv[])
 	    (unsigned)geteuid(), pub);
 	proc_loop();
 	ctld_free(ctld);
+	stund_free(stund);
 	proc_free();
 	return 0;
 }

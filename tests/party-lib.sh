@@ -93,6 +93,9 @@ party_controld() {
 			echo "Heartbeat = 5"
 			echo "IdleTimeout = 20"
 			echo "MemberTimeout = 60"
+			# PT_CONTROLD_EXTRA: more lines, one per line
+			[ -n "${PT_CONTROLD_EXTRA:-}" ] &&
+			    echo "$PT_CONTROLD_EXTRA"
 		} >"$PT_RUN/controld.conf"
 	fi
 	ip netns exec "$PT_SRV" "$PT_CONTROLD" -d -v -f "$PT_RUN/controld.conf" \
