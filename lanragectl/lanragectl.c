@@ -68,6 +68,7 @@ static const struct command commands[] = {
 	    show_setting },
 	{ "log", NULL, "log", "verbose | brief", "level", parse_level,
 	    show_log },
+	{ "netcheck", NULL, "netcheck", "", NULL, parse_none, show_netcheck },
 };
 #define NCOMMANDS	(sizeof(commands) / sizeof(commands[0]))
 

@@ -151,6 +151,34 @@ show_party_lines(json_t *p)
 	show_kv("members", json_object_get(p, "members"));
 }
 
+/* A netcheck result: every field as "key: value", "at" as an age. */
+int
+show_netcheck(json_t *args, json_t *result)
+{
+	const char	*key;
+	json_t		*v;
+
+	json_object_foreach(result, key, v) {
+		if (strcmp(key, "at") != 0)
+			show_kv(key, v);
+	}
+	return 0;
+}
+
+static void
+show_netcheck_line(json_t *nc)
+{
+	if (!json_is_object(nc))
+		return;
+	printf("netcheck: mapped ");
+	show_value(json_object_get(nc, "mapped"));
+	printf(", mapping ");
+	show_value(json_object_get(nc, "mapping"));
+	printf(", filtering ");
+	show_value(json_object_get(nc, "filtering"));
+	printf("\n");
+}
+
 /* Nodes waiting for this host's approval. */
 static void
 show_requests(json_t *reqs)
@@ -174,6 +202,7 @@ show_status(json_t *args, json_t *result)
 	show_control(json_object_get(result, "control"));
 	show_party_lines(json_object_get(result, "party"));
 	show_requests(json_object_get(result, "requests"));
+	show_netcheck_line(json_object_get(result, "netcheck"));
 	show_kv("log", json_object_get(result, "log"));
 	return 0;
 }

@@ -200,6 +200,12 @@ api_party_approve(struct ctl_conn *c, json_t *args)
 }
 
 static void
+api_netcheck(struct ctl_conn *c, json_t *args)
+{
+	party_netcheck(api_done, c);
+}
+
+static void
 api_invite(struct ctl_conn *c, json_t *args)
 {
 	json_int_t	 expiry = 0, uses = 0;
@@ -271,6 +277,7 @@ static const struct api_cmd api_cmds[] = {
 	{ "party.approve",	true,	approve_args,	api_party_approve },
 	{ "invite",		true,	invite_args,	api_invite },
 	{ "log",		true,	log_args,	api_log },
+	{ "netcheck",		true,	no_args,	api_netcheck },
 };
 
 static bool

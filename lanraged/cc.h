@@ -5,6 +5,8 @@
 #ifndef LR_LANRAGED_CC_H
 #define LR_LANRAGED_CC_H
 
+#include <sys/socket.h>
+
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -50,5 +52,7 @@ const char	*cc_state_name(void);
 const char	*cc_error(void);		/* NULL: none */
 const char	*cc_server(void);		/* "" when unconfigured */
 long		 cc_retry_in(void);		/* seconds, -1: none */
+/* The server's address of the session, when READY; -1/ENOTCONN. */
+int		 cc_peer(struct sockaddr_storage *);
 
 #endif

@@ -501,3 +501,16 @@ cc_retry_in(void)
 	evutil_timersub(&cc.retry_at, &now, &left);
 	return (long)left.tv_sec + (left.tv_usec > 0);
 }
+
+int
+cc_peer(struct sockaddr_storage *ss)
+{
+	socklen_t	 len = sizeof(*ss);
+
+	if (cc.state != CC_READY || getpeername(bufferevent_getfd(cc.bev),
+	    (struct sockaddr *)ss, &len) == -1) {
+		errno = ENOTCONN;
+		return -1;
+	}
+	return 0;
+}

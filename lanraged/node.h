@@ -6,6 +6,7 @@
 #ifndef LR_LANRAGED_NODE_H
 #define LR_LANRAGED_NODE_H
 
+#include <sys/socket.h>
 #include <sys/types.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -98,6 +99,24 @@ void	 party_forget(void *ctx);
 
 json_t	*party_status_json(void);
 json_t	*party_peers_json(void);
+/* A netcheck of the session's server now; answers with its result. */
+int	 party_netcheck(party_done_cb, void *ctx);
+/* netcheck.c tells party.c that a run ended (candidates may change). */
+void	 party_netcheck_done(void);
+
+/*
+ * netcheck.c: the NAT behaviour seen from the WireGuard socket, through
+ * the control server's STUN responder (proto/stun.md).  One run at a
+ * time; cb (may be NULL) gets the result object.
+ */
+int	 netcheck_init(struct wg_device *, uint16_t port);
+void	 netcheck_free(void);
+int	 netcheck_run(const struct sockaddr_storage *server, party_done_cb,
+	    void *ctx);
+bool	 netcheck_running(void);
+void	 netcheck_forget(void *ctx);
+json_t	*netcheck_json(void);			/* null before the first */
+bool	 netcheck_mapped(struct addr *, uint16_t *port);
 
 /*
  * api.c + ctl_server.c: the control socket.  Full class: root and our

@@ -73,10 +73,13 @@ static struct {
 	struct control_join_request requests[PARTY_MAX_REQUESTS];
 	size_t			 nrequests;
 	struct control_endpoints ep;		/* as last told */
+	struct control_endpoints lan;		/* this host's, last seen */
 	struct event		*ep_ev;
 } P;
 
 static void	 party_flush_ops(void);
+static void	 party_netcheck_auto(void);
+static void	 party_ep_check(evutil_socket_t, short, void *);
 static json_t	*party_json(void);
 
 /* Data plane. */
@@ -391,6 +394,7 @@ party_forget(void *ctx)
 	TAILQ_FOREACH(op, &P.ops, entry)
 		if (op->ctx == ctx)
 			op->cb = NULL;
+	netcheck_forget(ctx);
 }
 
 static struct party_op *
@@ -507,7 +511,7 @@ party_status_json(void)
 	settings_get("name", name, sizeof(name));
 	settings_get("control.key", key, sizeof(key));
 	return json_pack("{s:{s:s, s:o, s:s, s:i}, s:{s:o, s:o, s:s, s:o, "
-	    "s:o}, s:o, s:o}",
+	    "s:o}, s:o, s:o, s:o}",
 	    "node", "name", name, "public_key", party_key_json(P.pub),
 	    "interface", P.env.ifname, "listen_port", (int)P.env.port,
 	    "control", "server", *cc_server() != '\0' ?
@@ -516,7 +520,8 @@ party_status_json(void)
 	    "state", cc_state_name(),
 	    "error", err != NULL ? json_string(err) : json_null(),
 	    "retry_in", retry >= 0 ? json_integer(retry) : json_null(),
-	    "party", party_json(), "requests", party_requests_json());
+	    "party", party_json(), "requests", party_requests_json(),
+	    "netcheck", netcheck_json());
 }
 
 /* Session hooks. */
@@ -860,6 +865,7 @@ party_welcome(const struct control_welcome *w)
 			    "node as a member");
 	}
 	party_flush_ops();
+	party_netcheck_auto();
 }
 
 /* Requests in flight are lost with the session; queued ones wait. */
@@ -883,7 +889,7 @@ party_down(bool was_ready)
 
 /* Candidates: this host's addresses but loopback, link-local and ours. */
 static void
-party_candidates(struct control_endpoints *ep)
+party_lan_candidates(struct control_endpoints *ep)
 {
 	struct ifaddrs	*ifa, *i;
 	struct addr	 a;
@@ -908,6 +914,27 @@ party_candidates(struct control_endpoints *ep)
 		ep->c[ep->n++].port = P.env.port;
 	}
 	freeifaddrs(ifa);
+}
+
+/* ... and the address the NAT maps us to, when netcheck found one. */
+static void
+party_candidates(struct control_endpoints *ep)
+{
+	struct addr	 a;
+	uint16_t	 port;
+	uint8_t		 i;
+
+	party_lan_candidates(ep);
+	if (!netcheck_mapped(&a, &port))
+		return;
+	for (i = 0; i < ep->n; i++)
+		if (addr_eq(&ep->c[i].addr, &a) && ep->c[i].port == port)
+			return;		/* no NAT: it is a LAN address */
+	if (ep->n == CONTROL_MAX_CANDS)
+		ep->n--;
+	ep->c[ep->n].kind = CONTROL_EP_STUN;
+	ep->c[ep->n].addr = a;
+	ep->c[ep->n++].port = port;
 }
 
 static bool
@@ -939,6 +966,12 @@ party_ep_check(evutil_socket_t fd, short ev, void *arg)
 	struct buf		 b;
 
 	evtimer_add(P.ep_ev, &tv);
+	party_lan_candidates(&ep);
+	if (!party_ep_same(&ep, &P.lan)) {
+		/* Another network: the NAT may be another one too. */
+		P.lan = ep;
+		party_netcheck_auto();
+	}
 	party_candidates(&ep);
 	if (party_ep_same(&ep, &P.ep))
 		return;
@@ -950,6 +983,56 @@ party_ep_check(evutil_socket_t fd, short ev, void *arg)
 	if (control_enc_endpoints(&b, &ep) == 0 &&
 	    party_op_new(CONTROL_MSG_ENDPOINTS, &b, NULL, NULL) != NULL)
 		log_info("party: %u endpoint candidates sent", ep.n);
+}
+
+/* The STUN responder: the control server's address, stun.port. */
+static int
+party_stun_server(struct sockaddr_storage *ss)
+{
+	unsigned long	 port = settings_get_ulong("stun.port");
+
+	if (port == 0 || cc_peer(ss) == -1)
+		return -1;
+	if (ss->ss_family == AF_INET)
+		((struct sockaddr_in *)ss)->sin_port = htons((uint16_t)port);
+	else
+		((struct sockaddr_in6 *)ss)->sin6_port =
+		    htons((uint16_t)port);
+	return 0;
+}
+
+/* A run of our own, when connected and none is going on. */
+static void
+party_netcheck_auto(void)
+{
+	struct sockaddr_storage	 ss;
+
+	if (!netcheck_running() && party_stun_server(&ss) == 0)
+		netcheck_run(&ss, NULL, NULL);
+}
+
+void
+party_netcheck_done(void)
+{
+	party_ep_check(-1, 0, NULL);
+}
+
+int
+party_netcheck(party_done_cb cb, void *ctx)
+{
+	struct sockaddr_storage	 ss;
+
+	if (settings_get_ulong("stun.port") == 0) {
+		cb(ctx, PARTY_E_UNAVAILABLE, "netcheck is off (stun.port 0)",
+		    NULL);
+		return -1;
+	}
+	if (party_stun_server(&ss) == -1) {
+		cb(ctx, PARTY_E_UNAVAILABLE, "not connected to the control "
+		    "server, whose STUN responder netcheck uses", NULL);
+		return -1;
+	}
+	return netcheck_run(&ss, cb, ctx);
 }
 
 /* (Re)start the session from the settings. */
@@ -1025,7 +1108,8 @@ party_start(const struct party_env *env)
 	if (party_set_key() == -1 ||
 	    cc_init(&hooks, P.priv) == -1)
 		return -1;
-	if ((P.ep_ev = evtimer_new(proc_base(), party_ep_check, NULL)) ==
+	if (netcheck_init(P.env.dev, P.env.port) == -1 ||
+	    (P.ep_ev = evtimer_new(proc_base(), party_ep_check, NULL)) ==
 	    NULL)
 		return -1;
 	party_ep_check(-1, 0, NULL);
@@ -1052,6 +1136,7 @@ party_stop(void)
 	if (P.ep_ev != NULL)
 		event_free(P.ep_ev);
 	P.ep_ev = NULL;
+	netcheck_free();
 	cc_shutdown();
 	free(P.st);
 	P.st = NULL;

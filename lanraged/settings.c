@@ -153,6 +153,16 @@ check_port(const char *in, char *out, size_t len, const char **why)
 }
 
 static int
+check_stun_port(const char *in, char *out, size_t len, const char **why)
+{
+	if (check_uint(in, 0, 65535, out, len) == -1) {
+		*why = "expected a port number 0-65535 (0: no netcheck)";
+		return -1;
+	}
+	return 0;
+}
+
+static int
 check_keepalive(const char *in, char *out, size_t len, const char **why)
 {
 	if (check_uint(in, 0, 3600, out, len) == -1) {
@@ -168,6 +178,7 @@ static const struct setting settings_table[] = {
 	{ "control.key",	"",	check_key },
 	{ "api.port",		"8666",	check_port },
 	{ "keepalive",		"25",	check_keepalive },
+	{ "stun.port",		"3478",	check_stun_port },
 	{ "node.public_key",	NULL,	NULL },
 };
 

@@ -337,12 +337,25 @@ wg_device_set_other(struct wg_device *dev, wg_other_cb cb, void *arg)
 	pthread_rwlock_unlock(&dev->lock);
 }
 
+static socklen_t wg_sockaddr_native(const struct wg_device *,
+		    const struct sockaddr_storage *, socklen_t,
+		    struct sockaddr_storage *);
+
 int
 wg_device_send_other(struct wg_device *dev, const void *p, size_t len,
     const struct sockaddr *sa, socklen_t salen)
 {
-	return sendto(dev->workers[0].udp_fd, p, len, 0, sa, salen) == -1 ?
-	    -1 : 0;
+	struct sockaddr_storage	 in, out;
+	socklen_t		 outlen;
+
+	if (salen > sizeof(in)) {
+		errno = EINVAL;
+		return -1;
+	}
+	memcpy(&in, sa, salen);
+	outlen = wg_sockaddr_native(dev, &in, salen, &out);
+	return sendto(dev->workers[0].udp_fd, p, len, 0,
+	    (struct sockaddr *)&out, outlen) == -1 ? -1 : 0;
 }
 
 #define WG_STAT_COPY(f)	out->f = atomic_load(&dev->st.f)
@@ -675,32 +688,39 @@ wg_apply_aips(struct wg_device *dev, struct wg_peer *p,
  * Endpoints are kept as the UDP socket speaks: IPv4 as v4-mapped IPv6 on
  * a dual-stack socket, so that received addresses compare equal.
  */
-static void
-wg_endpoint_store(struct wg_device *dev, struct wg_peer *p,
-    const struct sockaddr_storage *ss, socklen_t len)
+/* ss as the device's sockets speak it, in out; its length. */
+static socklen_t
+wg_sockaddr_native(const struct wg_device *dev,
+    const struct sockaddr_storage *ss, socklen_t len,
+    struct sockaddr_storage *out)
 {
 	const struct sockaddr_in	*s4 = (const struct sockaddr_in *)ss;
-	struct sockaddr_in6		*s6;
+	struct sockaddr_in6		*s6 = (struct sockaddr_in6 *)out;
 
-	pthread_mutex_lock(&p->lock);
-	memset(&p->endpoint, 0, sizeof(p->endpoint));
+	memset(out, 0, sizeof(*out));
 	if (ss->ss_family == AF_INET && dev->af == AF_INET6) {
-		s6 = (struct sockaddr_in6 *)&p->endpoint;
 		s6->sin6_family = AF_INET6;
 		s6->sin6_port = s4->sin_port;
 		s6->sin6_addr.s6_addr[10] = 0xff;
 		s6->sin6_addr.s6_addr[11] = 0xff;
 		memcpy(&s6->sin6_addr.s6_addr[12], &s4->sin_addr, 4);
-		p->endpoint_len = sizeof(*s6);
-	} else {
-		memcpy(&p->endpoint, ss, len);
-		p->endpoint_len = len;
+		return sizeof(*s6);
 	}
+	memcpy(out, ss, len);
+	return len;
+}
+
+static void
+wg_endpoint_store(struct wg_device *dev, struct wg_peer *p,
+    const struct sockaddr_storage *ss, socklen_t len)
+{
+	pthread_mutex_lock(&p->lock);
+	p->endpoint_len = wg_sockaddr_native(dev, ss, len, &p->endpoint);
 	pthread_mutex_unlock(&p->lock);
 }
 
 /* ... and shown as people write them: v4-mapped becomes IPv4 again. */
-static void
+void
 wg_endpoint_show(const struct sockaddr_storage *ss, socklen_t len,
     struct sockaddr_storage *out)
 {

@@ -126,6 +126,9 @@ struct wg_device {
 /* device.c */
 uint64_t wg_now(void);
 struct wg_peer *wg_peer_by_key(struct wg_device *, const uint8_t *);
+/* An address as people write it: v4-mapped IPv6 becomes IPv4. */
+void	 wg_endpoint_show(const struct sockaddr_storage *, socklen_t,
+	    struct sockaddr_storage *);
 /* Index table; callers hold the device write lock. */
 uint32_t wg_index_add(struct wg_device *, struct wg_peer *,
 	    struct wg_keypair *);

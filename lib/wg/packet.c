@@ -537,6 +537,22 @@ wg_rx_keep_handshake(struct wg_wstate *ws, struct wg_dgram *d)
 	h->addrlen = d->alen;
 }
 
+/* The "other" handler sees addresses as people write them (no v4-mapped). */
+static void
+wg_other_deliver(struct wg_device *dev, const uint8_t *m, size_t len,
+    const void *addr, socklen_t alen)
+{
+	struct sockaddr_storage	 ss, shown;
+
+	if (alen > sizeof(ss))
+		return;
+	memcpy(&ss, addr, alen);
+	wg_endpoint_show(&ss, alen, &shown);
+	dev->other_cb(m, len, (struct sockaddr *)&shown,
+	    shown.ss_family == AF_INET ? sizeof(struct sockaddr_in) :
+	    sizeof(struct sockaddr_in6), dev->other_arg);
+}
+
 static void
 wg_rx_one(struct wg_wstate *ws, struct wg_batch *b, struct wg_dgram *d,
     uint64_t now)
@@ -559,8 +575,7 @@ wg_rx_one(struct wg_wstate *ws, struct wg_batch *b, struct wg_dgram *d,
 		    m[2] == 0 && m[3] == 0)
 			WG_STAT(dev, drop_malformed);
 		else if (dev->other_cb != NULL)
-			dev->other_cb(m, d->len, (struct sockaddr *)d->addr,
-			    d->alen, dev->other_arg);
+			wg_other_deliver(dev, m, d->len, d->addr, d->alen);
 		else
 			WG_STAT(dev, drop_other);
 		break;

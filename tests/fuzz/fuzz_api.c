@@ -52,6 +52,7 @@ int party_approve(const char *w, bool a, party_done_cb cb, void *ctx)
 { assert(w != NULL); return answer(cb, ctx); }
 int party_invite(uint32_t e, uint16_t u, bool a, party_done_cb cb, void *ctx)
 { return answer(cb, ctx); }
+int party_netcheck(party_done_cb cb, void *ctx) { return answer(cb, ctx); }
 void party_settings_changed(const char *key) { assert(key != NULL); }
 json_t *party_status_json(void) { return json_object(); }
 json_t *party_peers_json(void) { return json_pack("{s:[]}", "peers"); }

@@ -67,6 +67,29 @@ n=$(probe 10.99.0.1:3478 flood 500 | sed -n 's/^answers //p')
 ok "500 requests at once, StunRate 50: $n answers"
 kill -0 "$PT_CONTROLD_PID" || pt_fail "controld died"
 
+# A node's netcheck from its WireGuard socket: no NAT in between, so
+# every behaviour is the open one.
+if [ -x "$PT_LANRAGED" ] && [ -x "$PT_CTL" ] && command -v jq >/dev/null
+then
+	party_node a
+	ctl a settings set control.server 10.99.0.1:8667 >/dev/null &&
+	    ctl a settings set control.key "$PT_PUB" >/dev/null ||
+	    pt_fail "settings"
+	conn() { [ "$(ctlj a status | jq -r .control.state)" = connected ]; }
+	wait_for 5 conn || pt_fail "a did not connect"
+	nc=$(ctlj a netcheck 2>&1) || pt_fail "netcheck failed: $nc"
+	[ "$(echo "$nc" | jq -r .mapped)" = 10.99.0.11:51820 ] &&
+	    [ "$(echo "$nc" | jq -r .mapping)" = endpoint-independent ] &&
+	    [ "$(echo "$nc" | jq -r .filtering)" = endpoint-independent ] &&
+	    [ "$(echo "$nc" | jq -r .port_preserved)" = true ] &&
+	    [ "$(echo "$nc" | jq -r .hairpin)" = true ] ||
+	    pt_fail "netcheck said: $nc"
+	ctlj a status | jq -e '.netcheck.mapped == "10.99.0.11:51820"' \
+	    >/dev/null || pt_fail "status has no netcheck"
+	ok "netcheck from the WireGuard socket: mapped, mapping, filtering, port, hairpin"
+	party_node_stop a
+fi
+
 # Without StunAddress: wildcard sockets answer from the address a request
 # came to (IP_PKTINFO); changing the address is refused with 420.
 party_controld_kill

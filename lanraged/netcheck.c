@@ -1,0 +1,409 @@
+/*
+ * netcheck: what the node's NAT does to its WireGuard socket, learned
+ * from the STUN responder of lanrage-controld (proto/stun.md) with
+ * requests sent from that very socket.  One run is a chain of Binding
+ * transactions, each tried three times:
+ *
+ *	map	to the server: the mapped address, and OTHER-ADDRESS
+ *	map2	to OTHER-ADDRESS: the same mapping?  (mapping behaviour)
+ *	filt1	CHANGE-REQUEST address and port: does an answer from
+ *		elsewhere get in?  (filtering: endpoint-independent)
+ *	filt2	CHANGE-REQUEST port only (address-dependent)
+ *	hairpin	to our own mapped address: does the NAT loop it back?
+ *
+ * Datagrams arrive on a data-path thread (the engine's "other" hook);
+ * they are queued and handled on the event loop.  A response counts only
+ * for the transaction in flight (96 random bits of id).
+ */
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <event2/event.h>
+#include <pthread.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lanraged/node.h"
+#include "lib/log.h"
+#include "lib/proc.h"
+#include "lib/wg/device.h"
+#include "proto/stun.h"
+
+#define NC_QUEUE	16	/* datagrams waiting for the loop */
+#define NC_TRIES	3
+#define NC_RTO_MS	250	/* between tries */
+#define NC_REQLEN	104	/* padded: as large as any answer */
+
+enum nc_step { NC_IDLE, NC_MAP, NC_MAP2, NC_FILT1, NC_FILT2, NC_HAIRPIN };
+
+struct nc_dgram {
+	uint8_t			 buf[STUN_MAXMSG];
+	size_t			 len;
+};
+
+static struct {
+	struct wg_device	*dev;
+	uint16_t		 port;		/* our UDP port */
+	int			 efd;		/* eventfd: datagrams queued */
+	struct event		*ev, *timer;
+	pthread_mutex_t		 lock;		/* guards the queue */
+	struct nc_dgram		 q[NC_QUEUE];
+	size_t			 nq;
+	/* the run in progress */
+	enum nc_step		 step;
+	int			 tries;
+	uint8_t			 txid[STUN_TXIDLEN];
+	struct sockaddr_storage	 server, dst;
+	socklen_t		 serverlen;
+	struct stun_addr	 mapped, mapped2, other;
+	const char		*mapping, *filtering;
+	int			 hairpin;	/* -1 unknown, 0, 1 */
+	bool			 filt1_refused;	/* 420: one server address */
+	struct timespec		 started;
+	party_done_cb		 cb;
+	void			*ctx;
+	json_t			*last;		/* result of the last run */
+} NC;
+
+static void	 nc_step_start(enum nc_step);
+
+/* Data-path thread: keep STUN, wake the loop. */
+static void
+nc_other(const uint8_t *p, size_t len, const struct sockaddr *sa,
+    socklen_t salen, void *arg)
+{
+	uint64_t	 one = 1;
+
+	if (!stun_is_stun(p, len) || len > STUN_MAXMSG)
+		return;
+	pthread_mutex_lock(&NC.lock);
+	if (NC.nq < NC_QUEUE) {
+		memcpy(NC.q[NC.nq].buf, p, len);
+		NC.q[NC.nq++].len = len;
+	}
+	pthread_mutex_unlock(&NC.lock);
+	if (write(NC.efd, &one, sizeof(one)) == -1)
+		return;		/* the counter is full: the loop is awake */
+}
+
+static const char *
+nc_fmt(const struct stun_addr *a, char *s, size_t len)
+{
+	char	 ip[LR_ADDR_STRLEN];
+
+	snprintf(s, len, a->addr.af == AF_INET6 ? "[%s]:%u" : "%s:%u",
+	    addr_fmt(&a->addr, ip, sizeof(ip)), a->port);
+	return s;
+}
+
+static json_t *
+nc_addr_json(const struct stun_addr *a)
+{
+	char	 s[LR_SOCKADDR_STRLEN];
+
+	return a->present ? json_string(nc_fmt(a, s, sizeof(s))) :
+	    json_null();
+}
+
+static void
+nc_finish(const char *error)
+{
+	struct timespec	 now;
+	long		 ms;
+	char		 srv[LR_SOCKADDR_STRLEN];
+
+	evtimer_del(NC.timer);
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (now.tv_sec - NC.started.tv_sec) * 1000 +
+	    (now.tv_nsec - NC.started.tv_nsec) / 1000000;
+	json_decref(NC.last);
+	NC.last = json_pack("{s:s, s:o, s:s, s:s, s:o, s:o, s:i, s:I, s:o}",
+	    "server", sockaddr_fmt((struct sockaddr *)&NC.server, srv,
+	    sizeof(srv)),
+	    "mapped", nc_addr_json(&NC.mapped),
+	    "mapping", NC.mapping, "filtering", NC.filtering,
+	    "port_preserved", NC.mapped.present ?
+	    json_boolean(NC.mapped.port == NC.port) : json_null(),
+	    "hairpin", NC.hairpin < 0 ? json_null() :
+	    json_boolean(NC.hairpin),
+	    "duration_ms", (int)ms, "at", (json_int_t)time(NULL),
+	    "error", error != NULL ? json_string(error) : json_null());
+	NC.step = NC_IDLE;
+	if (NC.mapped.present)
+		log_info("netcheck: mapped %s, mapping %s, filtering %s",
+		    json_string_value(json_object_get(NC.last, "mapped")),
+		    NC.mapping, NC.filtering);
+	else
+		log_info("netcheck: %s", error != NULL ? error : "done");
+	if (NC.cb != NULL) {
+		json_incref(NC.last);
+		NC.cb(NC.ctx, PARTY_OK, NULL, NC.last);
+	}
+	NC.cb = NULL;
+	party_netcheck_done();
+}
+
+static void
+nc_send(void)
+{
+	struct stun_msg	 req;
+	uint8_t		 mem[STUN_MAXMSG];
+	struct buf	 b;
+	struct timeval	 tv = { 0, NC_RTO_MS * 1000 };
+
+	memset(&req, 0, sizeof(req));
+	req.method = STUN_METHOD_BINDING;
+	req.cls = STUN_REQUEST;
+	memcpy(req.txid, NC.txid, STUN_TXIDLEN);
+	req.fingerprint = true;
+	if (NC.step == NC_FILT1 || NC.step == NC_FILT2) {
+		req.has_change = true;
+		req.change = STUN_CHANGE_PORT |
+		    (NC.step == NC_FILT1 ? STUN_CHANGE_IP : 0);
+	}
+	req.padding = NC_REQLEN - STUN_HDRLEN - 8 - 4 -
+	    (req.has_change ? 8 : 0);
+	buf_init_fixed(&b, mem, sizeof(mem));
+	if (stun_encode(&b, &req) == 0 && wg_device_send_other(NC.dev,
+	    b.data, b.len, (struct sockaddr *)&NC.dst,
+	    NC.dst.ss_family == AF_INET ? sizeof(struct sockaddr_in) :
+	    sizeof(struct sockaddr_in6)) == -1)
+		log_debug("netcheck: send: %s", strerror(errno));
+	evtimer_add(NC.timer, &tv);
+}
+
+static void
+nc_to(struct sockaddr_storage *ss, const struct stun_addr *a)
+{
+	addr_to_sockaddr(&a->addr, a->port, ss);
+}
+
+/* The step after cur, given what cur found. */
+static void
+nc_next(enum nc_step cur)
+{
+	switch (cur) {
+	case NC_MAP:
+		if (NC.other.present)
+			nc_step_start(NC_MAP2);
+		else
+			nc_step_start(NC_FILT1);
+		break;
+	case NC_MAP2:
+		nc_step_start(NC_FILT1);
+		break;
+	case NC_FILT1:
+		if (strcmp(NC.filtering, "endpoint-independent") == 0)
+			nc_step_start(NC_HAIRPIN);
+		else
+			nc_step_start(NC_FILT2);
+		break;
+	case NC_FILT2:
+		nc_step_start(NC_HAIRPIN);
+		break;
+	default:
+		nc_finish(NULL);
+	}
+}
+
+static void
+nc_step_start(enum nc_step step)
+{
+	NC.step = step;
+	NC.tries = 0;
+	randombytes_buf(NC.txid, sizeof(NC.txid));
+	if (step == NC_MAP2)
+		nc_to(&NC.dst, &NC.other);
+	else if (step == NC_HAIRPIN)
+		nc_to(&NC.dst, &NC.mapped);
+	else
+		NC.dst = NC.server;
+	nc_send();
+}
+
+/* No answer after the last try: what silence means for this step. */
+static void
+nc_timeout(evutil_socket_t fd, short ev, void *arg)
+{
+	enum nc_step	 step = NC.step;
+
+	if (++NC.tries < NC_TRIES) {
+		nc_send();
+		return;
+	}
+	switch (step) {
+	case NC_MAP:
+		nc_finish("no answer from the STUN server");
+		return;
+	case NC_MAP2:
+		NC.mapping = "unknown";
+		break;
+	case NC_FILT2:
+		NC.filtering = NC.filt1_refused ? "address-dependent or "
+		    "stricter (one server address)" :
+		    "address-and-port-dependent";
+		break;
+	case NC_HAIRPIN:
+		NC.hairpin = 0;
+		break;
+	default:
+		break;
+	}
+	nc_next(step);
+}
+
+static void
+nc_response(const struct stun_msg *m)
+{
+	enum nc_step	 step = NC.step;
+
+	if (m->cls == STUN_REQUEST) {		/* our own, looped back */
+		if (step != NC_HAIRPIN)
+			return;
+		NC.hairpin = 1;
+	} else if (m->cls == STUN_ERROR) {
+		if (step != NC_FILT1)
+			return;		/* a retry may still be answered */
+		NC.filt1_refused = true;
+	} else if (m->cls != STUN_SUCCESS || !m->xor_mapped.present) {
+		return;
+	} else if (step == NC_MAP) {
+		NC.mapped = m->xor_mapped;
+		NC.other = m->other_address;
+	} else if (step == NC_MAP2) {
+		NC.mapped2 = m->xor_mapped;
+		NC.mapping = addr_eq(&NC.mapped.addr, &NC.mapped2.addr) &&
+		    NC.mapped.port == NC.mapped2.port ?
+		    "endpoint-independent" : "endpoint-dependent";
+	} else if (step == NC_FILT1)
+		NC.filtering = "endpoint-independent";
+	else if (step == NC_FILT2)
+		NC.filtering = NC.filt1_refused ? "port-independent (one "
+		    "server address)" : "address-dependent";
+	else
+		return;
+	evtimer_del(NC.timer);
+	nc_next(step);
+}
+
+static void
+nc_drain(evutil_socket_t fd, short ev, void *arg)
+{
+	struct nc_dgram	 q[NC_QUEUE];
+	struct stun_msg	 m;
+	uint64_t	 n;
+	size_t		 i, nq;
+
+	if (read(NC.efd, &n, sizeof(n)) == -1)
+		return;
+	pthread_mutex_lock(&NC.lock);
+	nq = NC.nq;
+	memcpy(q, NC.q, nq * sizeof(q[0]));
+	NC.nq = 0;
+	pthread_mutex_unlock(&NC.lock);
+	for (i = 0; i < nq && NC.step != NC_IDLE; i++)
+		if (stun_decode(q[i].buf, q[i].len, &m) == 0 &&
+		    m.method == STUN_METHOD_BINDING &&
+		    sodium_memcmp(m.txid, NC.txid, STUN_TXIDLEN) == 0)
+			nc_response(&m);
+}
+
+int
+netcheck_init(struct wg_device *dev, uint16_t port)
+{
+	NC.dev = dev;
+	NC.port = port;
+	pthread_mutex_init(&NC.lock, NULL);
+	if ((NC.efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1)
+		return -1;
+	NC.ev = event_new(proc_base(), NC.efd, EV_READ | EV_PERSIST,
+	    nc_drain, NULL);
+	NC.timer = evtimer_new(proc_base(), nc_timeout, NULL);
+	if (NC.ev == NULL || NC.timer == NULL || event_add(NC.ev, NULL) == -1) {
+		errno = ENOMEM;
+		return -1;
+	}
+	wg_device_set_other(dev, nc_other, NULL);
+	return 0;
+}
+
+void
+netcheck_free(void)
+{
+	if (NC.dev != NULL)
+		wg_device_set_other(NC.dev, NULL, NULL);
+	if (NC.ev != NULL)
+		event_free(NC.ev);
+	if (NC.timer != NULL)
+		event_free(NC.timer);
+	if (NC.efd > 0)
+		close(NC.efd);
+	json_decref(NC.last);
+	memset(&NC, 0, sizeof(NC));
+}
+
+bool
+netcheck_running(void)
+{
+	return NC.step != NC_IDLE;
+}
+
+int
+netcheck_run(const struct sockaddr_storage *server, party_done_cb cb,
+    void *ctx)
+{
+	if (NC.step != NC_IDLE && NC.cb == NULL) {
+		/* A run of our own is going on: its result will do. */
+		NC.cb = cb;
+		NC.ctx = ctx;
+		return 0;
+	}
+	if (NC.step != NC_IDLE) {
+		if (cb != NULL)
+			cb(ctx, PARTY_E_CONFLICT, "a netcheck is running",
+			    NULL);
+		return -1;
+	}
+	NC.server = *server;
+	NC.cb = cb;
+	NC.ctx = ctx;
+	memset(&NC.mapped, 0, sizeof(NC.mapped));
+	memset(&NC.mapped2, 0, sizeof(NC.mapped2));
+	memset(&NC.other, 0, sizeof(NC.other));
+	NC.mapping = "unknown";
+	NC.filtering = "unknown";
+	NC.hairpin = -1;
+	NC.filt1_refused = false;
+	clock_gettime(CLOCK_MONOTONIC, &NC.started);
+	nc_step_start(NC_MAP);
+	return 0;
+}
+
+void
+netcheck_forget(void *ctx)
+{
+	if (NC.ctx == ctx)
+		NC.cb = NULL;
+}
+
+json_t *
+netcheck_json(void)
+{
+	return NC.last != NULL ? json_incref(NC.last) : json_null();
+}
+
+/* The address the NAT maps us to, from the last run. */
+bool
+netcheck_mapped(struct addr *a, uint16_t *port)
+{
+	if (NC.step != NC_IDLE || !NC.mapped.present)
+		return false;
+	*a = NC.mapped.addr;
+	*port = NC.mapped.port;
+	return true;
+}
