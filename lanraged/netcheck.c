@@ -5,11 +5,16 @@
  * transactions, each tried three times:
  *
  *	map	to the server: the mapped address, and OTHER-ADDRESS
- *	map2	to OTHER-ADDRESS: the same mapping?  (mapping behaviour)
  *	filt1	CHANGE-REQUEST address and port: does an answer from
  *		elsewhere get in?  (filtering: endpoint-independent)
  *	filt2	CHANGE-REQUEST port only (address-dependent)
+ *	map2	to the other address, first port: the same mapping?
+ *		(mapping behaviour; with a one-address server, to the
+ *		other port, and no filtering tests)
  *	hairpin	to our own mapped address: does the NAT loop it back?
+ *
+ * Filtering goes first: the map2 packet would open an address-restricted
+ * NAT to the other address.
  *
  * Datagrams arrive on a data-path thread (the engine's "other" hook);
  * they are queued and handled on the event loop.  A response counts only
@@ -38,6 +43,12 @@
 #define NC_TRIES	3
 #define NC_RTO_MS	250	/* between tries */
 #define NC_REQLEN	104	/* padded: as large as any answer */
+/*
+ * A run's own packets open an address-restricted NAT to the server's
+ * other address for minutes: the filtering verdict of a run is reused
+ * by the runs that follow within this time on the same mapping.
+ */
+#define NC_FILTER_KEEP	300	/* seconds */
 
 enum nc_step { NC_IDLE, NC_MAP, NC_MAP2, NC_FILT1, NC_FILT2, NC_HAIRPIN };
 
@@ -63,11 +74,14 @@ static struct {
 	struct stun_addr	 mapped, mapped2, other;
 	const char		*mapping, *filtering;
 	int			 hairpin;	/* -1 unknown, 0, 1 */
-	bool			 filt1_refused;	/* 420: one server address */
+	bool			 filt1_refused;	/* 420: cannot change address */
 	struct timespec		 started;
 	party_done_cb		 cb;
 	void			*ctx;
 	json_t			*last;		/* result of the last run */
+	struct stun_addr	 filt_mapped;	/* where filtering was seen */
+	const char		*filt_verdict;
+	time_t			 filt_at;
 } NC;
 
 static void	 nc_step_start(enum nc_step);
@@ -183,32 +197,104 @@ nc_to(struct sockaddr_storage *ss, const struct stun_addr *a)
 	addr_to_sockaddr(&a->addr, a->port, ss);
 }
 
-/* The step after cur, given what cur found. */
+/* The server's other socket has another address (RFC 5780's A2). */
+static bool
+nc_two_addresses(void)
+{
+	struct addr	 a;
+	uint16_t	 port;
+
+	if (!NC.other.present || addr_from_sockaddr((struct sockaddr *)
+	    &NC.server, &a, &port) == -1)
+		return false;
+	return !addr_eq(&a, &NC.other.addr);
+}
+
+/* Filtering measured lately on this very mapping: take that verdict. */
+static bool
+nc_filter_known(void)
+{
+	if (NC.filt_verdict == NULL || time(NULL) - NC.filt_at >
+	    NC_FILTER_KEEP || NC.filt_mapped.port != NC.mapped.port ||
+	    !addr_eq(&NC.filt_mapped.addr, &NC.mapped.addr))
+		return false;
+	NC.filtering = NC.filt_verdict;
+	return true;
+}
+
+static void
+nc_filter_seen(void)
+{
+	NC.filt_mapped = NC.mapped;
+	NC.filt_verdict = NC.filtering;
+	NC.filt_at = time(NULL);
+}
+
+/*
+ * The step after cur, given what cur found.  Filtering is tested before
+ * the server's other address has been sent to: that packet would open an
+ * address-restricted NAT to it.
+ */
 static void
 nc_next(enum nc_step cur)
 {
 	switch (cur) {
 	case NC_MAP:
-		if (NC.other.present)
+		if (NC.other.present && !nc_two_addresses()) {
 			nc_step_start(NC_MAP2);
-		else
-			nc_step_start(NC_FILT1);
-		break;
-	case NC_MAP2:
+			break;
+		}
+		if (nc_filter_known()) {
+			nc_step_start(NC.other.present ? NC_MAP2 : NC_HAIRPIN);
+			break;
+		}
 		nc_step_start(NC_FILT1);
 		break;
 	case NC_FILT1:
-		if (strcmp(NC.filtering, "endpoint-independent") == 0)
-			nc_step_start(NC_HAIRPIN);
-		else
+		if (NC.filt1_refused) {
+			nc_step_start(NC.other.present ? NC_MAP2 : NC_HAIRPIN);
+			break;
+		}
+		if (strcmp(NC.filtering, "endpoint-independent") != 0) {
 			nc_step_start(NC_FILT2);
-		break;
+			break;
+		}
+		/* FALLTHROUGH */
 	case NC_FILT2:
+		nc_filter_seen();
+		nc_step_start(NC.other.present ? NC_MAP2 : NC_HAIRPIN);
+		break;
+	case NC_MAP2:
+		/*
+		 * One server address: the filtering tests would be answered
+		 * from the port just contacted, which any NAT lets in.
+		 */
+		if (!nc_two_addresses())
+			NC.filtering = "unknown (the server has one address)";
 		nc_step_start(NC_HAIRPIN);
 		break;
 	default:
 		nc_finish(NULL);
 	}
+}
+
+/*
+ * Test II of RFC 5780: the other address with the first port.  Its
+ * second port has just answered the filtering tests (unasked, as far
+ * as the NAT knows), and a Linux NAT keeps those refused flows: a
+ * mapping test there would hit them.
+ */
+static void
+nc_map2_target(struct sockaddr_storage *ss)
+{
+	struct stun_addr	 t = NC.other;
+	struct addr		 a;
+	uint16_t		 port;
+
+	if (nc_two_addresses() && addr_from_sockaddr((struct sockaddr *)
+	    &NC.server, &a, &port) == 0)
+		t.port = port;
+	nc_to(ss, &t);
 }
 
 static void
@@ -218,7 +304,7 @@ nc_step_start(enum nc_step step)
 	NC.tries = 0;
 	randombytes_buf(NC.txid, sizeof(NC.txid));
 	if (step == NC_MAP2)
-		nc_to(&NC.dst, &NC.other);
+		nc_map2_target(&NC.dst);
 	else if (step == NC_HAIRPIN)
 		nc_to(&NC.dst, &NC.mapped);
 	else
@@ -244,9 +330,7 @@ nc_timeout(evutil_socket_t fd, short ev, void *arg)
 		NC.mapping = "unknown";
 		break;
 	case NC_FILT2:
-		NC.filtering = NC.filt1_refused ? "address-dependent or "
-		    "stricter (one server address)" :
-		    "address-and-port-dependent";
+		NC.filtering = "address-and-port-dependent";
 		break;
 	case NC_HAIRPIN:
 		NC.hairpin = 0;
@@ -270,6 +354,7 @@ nc_response(const struct stun_msg *m)
 		if (step != NC_FILT1)
 			return;		/* a retry may still be answered */
 		NC.filt1_refused = true;
+		NC.filtering = "unknown (the server cannot change address)";
 	} else if (m->cls != STUN_SUCCESS || !m->xor_mapped.present) {
 		return;
 	} else if (step == NC_MAP) {
@@ -283,8 +368,7 @@ nc_response(const struct stun_msg *m)
 	} else if (step == NC_FILT1)
 		NC.filtering = "endpoint-independent";
 	else if (step == NC_FILT2)
-		NC.filtering = NC.filt1_refused ? "port-independent (one "
-		    "server address)" : "address-dependent";
+		NC.filtering = "address-dependent";
 	else
 		return;
 	evtimer_del(NC.timer);
@@ -406,4 +490,12 @@ netcheck_mapped(struct addr *a, uint16_t *port)
 	*a = NC.mapped.addr;
 	*port = NC.mapped.port;
 	return true;
+}
+
+/* The last run found nothing (lost packets, or no responder). */
+bool
+netcheck_failed(void)
+{
+	return NC.step == NC_IDLE && NC.last != NULL &&
+	    !json_is_null(json_object_get(NC.last, "error"));
 }

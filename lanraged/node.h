@@ -114,6 +114,7 @@ void	 netcheck_free(void);
 int	 netcheck_run(const struct sockaddr_storage *server, party_done_cb,
 	    void *ctx);
 bool	 netcheck_running(void);
+bool	 netcheck_failed(void);
 void	 netcheck_forget(void *ctx);
 json_t	*netcheck_json(void);			/* null before the first */
 bool	 netcheck_mapped(struct addr *, uint16_t *port);

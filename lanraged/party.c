@@ -971,7 +971,8 @@ party_ep_check(evutil_socket_t fd, short ev, void *arg)
 		/* Another network: the NAT may be another one too. */
 		P.lan = ep;
 		party_netcheck_auto();
-	}
+	} else if (fd != -1 && netcheck_failed())
+		party_netcheck_auto();		/* the timer: try again */
 	party_candidates(&ep);
 	if (party_ep_same(&ep, &P.ep))
 		return;

@@ -6,11 +6,19 @@
 #   party_topology                  namespaces, bridge, veths, addresses
 #   party_controld                  key, config, start (PT_PUB: server key)
 #   party_controld_kill             kill -9 (leaves its database)
+#   party_nat_node X K TYPE         node X behind router lrp$$rX, LAN K
 #   party_node X                    netd + lanraged in node X (a, b or c)
 #   party_node_stop X               SIGTERM lanraged of X, wait for it
 #   ctl X ARGS...                   lanragectl against X's control socket
 #   ctlj X ARGS...                  the same with -j
 #   wait_for SECS CMD...            run CMD every 0.1 s until it succeeds
+#
+# PT_DIRECT (default "a b c"): the nodes party_topology puts on the
+# bridge itself.  party_nat_node puts one behind a NAT router instead:
+# TYPE open (routing only), fullcone, addrcone (address-restricted),
+# portcone (port-restricted: plain masquerade) or symmetric (a random
+# port per destination).  Router X: 10.99.0.(20+K) on the bridge,
+# 192.168.K.1 on the LAN; node X: 192.168.K.2.  All with nftables.
 #
 # Addresses: server 10.99.0.1, node a .11, b .12, c .13; controld on
 # port 8667; party members get 10.66.0.0/16 from controld.
@@ -27,6 +35,7 @@ PT_RUN=
 PT_PUB=
 PT_CONTROLD_PID=
 PT_NODES=""
+PT_ROUTERS=""
 
 pt_fail() {
 	echo "not ok - $*"
@@ -45,7 +54,8 @@ pt_cleanup() {
 		[ -n "$pids" ] && kill $pids 2>/dev/null
 	done
 	sleep 0.3
-	for ns in $PT_SRV $(for x in $PT_NODES; do echo "lrp$$$x"; done); do
+	for ns in $PT_SRV $(for x in $PT_NODES; do echo "lrp$$$x"; done) \
+	    $PT_ROUTERS; do
 		pids=$(ip netns pids "$ns" 2>/dev/null)
 		[ -n "$pids" ] && kill -9 $pids 2>/dev/null
 		ip netns del "$ns" 2>/dev/null
@@ -64,7 +74,7 @@ party_topology() {
 	ip -n "$PT_SRV" addr add 10.99.0.1/24 dev "$PT_BR"
 	ip -n "$PT_SRV" link set "$PT_BR" up
 	n=11
-	for x in a b c; do
+	for x in ${PT_DIRECT-a b c}; do
 		ns=lrp$$$x
 		PT_NODES="$PT_NODES $x"
 		ip netns add "$ns" || pt_fail "ip netns add $ns"
@@ -76,6 +86,62 @@ party_topology() {
 		ip -n "$ns" link set eth0 up
 		n=$((n + 1))
 	done
+}
+
+# The NAT rules of a router (nft, table ip nat), for the node at $2.
+pt_nat_rules() {
+	type=$1 node=$2
+	case $type in
+	open)	return 0 ;;
+	fullcone)
+		pre="iifname wan udp dport 51820 dnat to $node:51820"
+		post="oifname wan masquerade" ;;
+	addrcone)
+		pre="iifname wan ip saddr @seen udp dport 51820 dnat to $node:51820"
+		post="oifname wan add @seen { ip daddr } masquerade" ;;
+	portcone)
+		pre=""
+		post="oifname wan masquerade" ;;
+	symmetric)
+		pre=""
+		post="oifname wan masquerade fully-random" ;;
+	*)	pt_fail "unknown NAT type $type" ;;
+	esac
+	cat <<EOF_NFT
+table ip nat {
+	set seen { type ipv4_addr; flags dynamic, timeout; timeout 120s; }
+	chain pre { type nat hook prerouting priority -100; $pre; }
+	chain post { type nat hook postrouting priority 100; $post; }
+}
+EOF_NFT
+}
+
+party_nat_node() {
+	x=$1 k=$2 type=$3 ns=lrp$$$1 r=lrp$$r$1
+	PT_NODES="$PT_NODES $x"
+	PT_ROUTERS="$PT_ROUTERS $r"
+	ip netns add "$r" && ip netns add "$ns" || pt_fail "netns for $x"
+	ip -n "$r" link set lo up
+	ip -n "$ns" link set lo up
+	ip link add "lrpw$$$x" netns "$PT_SRV" type veth peer name wan \
+	    netns "$r" || pt_fail "wan veth for $x"
+	ip -n "$PT_SRV" link set "lrpw$$$x" master "$PT_BR" up
+	ip -n "$r" addr add "10.99.0.$((20 + k))/24" dev wan
+	ip -n "$r" link set wan up
+	ip link add lan netns "$r" type veth peer name eth0 netns "$ns" ||
+	    pt_fail "lan veth for $x"
+	ip -n "$r" addr add "192.168.$k.1/24" dev lan
+	ip -n "$r" link set lan up
+	ip -n "$ns" addr add "192.168.$k.2/24" dev eth0
+	ip -n "$ns" link set eth0 up
+	ip -n "$ns" route add default via "192.168.$k.1"
+	ip netns exec "$r" sysctl -qw net.ipv4.ip_forward=1
+	if [ "$type" = open ]; then
+		ip -n "$PT_SRV" route add "192.168.$k.0/24" via "10.99.0.$((20 + k))"
+	else
+		pt_nat_rules "$type" "192.168.$k.2" |
+		    ip netns exec "$r" nft -f - || pt_fail "nft for $x ($type)"
+	fi
 }
 
 party_controld() {
