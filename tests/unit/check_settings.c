@@ -181,7 +181,8 @@ END_TEST
 START_TEST(keys_and_defaults)
 {
 	static const char *const want[] = { "name", "control.server",
-	    "control.key", "api.port", "keepalive", "node.public_key" };
+	    "control.key", "api.port", "keepalive", "stun.port",
+	    "node.public_key" };
 	const char *const	*keys;
 	char			 host[256], expect[CONTROL_NAMESIZ], small[5];
 	const char		*v;
@@ -199,6 +200,7 @@ START_TEST(keys_and_defaults)
 
 	ck_assert_str_eq(get("api.port"), "8666");
 	ck_assert_str_eq(get("keepalive"), "25");
+	ck_assert_str_eq(get("stun.port"), "3478");
 	ck_assert_str_eq(get("control.server"), "");
 	ck_assert_str_eq(get("control.key"), "");
 	ck_assert_uint_eq(settings_get_ulong("api.port"), 8666);
@@ -409,6 +411,21 @@ START_TEST(set_keepalive)
 }
 END_TEST
 
+START_TEST(set_stun_port)
+{
+	open_db("stunport.db");
+	ck_assert_str_eq(set_ok("stun.port", "0"), "0");	/* off */
+	ck_assert_str_eq(set_ok("stun.port", "65535"), "65535");
+	ck_assert_str_eq(set_ok("stun.port", "3479"), "3479");
+	ck_assert_uint_eq(settings_get_ulong("stun.port"), 3479);
+	set_bad("stun.port", "65536", EINVAL);
+	set_bad("stun.port", "-1", EINVAL);
+	set_bad("stun.port", "x", EINVAL);
+	ck_assert_str_eq(get("stun.port"), "3479");
+	settings_close();
+}
+END_TEST
+
 START_TEST(set_refused_keys)
 {
 	char		 val[SETTINGS_VALUE_MAX], pub[SETTINGS_VALUE_MAX];
@@ -615,6 +632,7 @@ settings_suite(void)
 	tcase_add_test(tc, set_key);
 	tcase_add_test(tc, set_port);
 	tcase_add_test(tc, set_keepalive);
+	tcase_add_test(tc, set_stun_port);
 	tcase_add_test(tc, set_refused_keys);
 	tcase_add_test(tc, values_persist);
 	tcase_add_test(tc, party_round_trip);
