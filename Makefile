@@ -97,6 +97,9 @@ SBIN_PROGS	:= $(NETD_BIN) $(LANRAGED_BIN) $(CONTROLD_BIN)
 PROGS		:= $(SBIN_PROGS) $(CTL_BIN)
 DAEMON_LIBS	:= $(NETD_LIB) $(LANRAGED_LIB) $(CONTROLD_LIB)
 
+# Helpers the tests share (hex vectors, ...), one archive.
+TLIB_SRCS	:= $(wildcard tests/lib/*.c)
+TLIB		:= $(BUILD)/libtests.a
 UNIT_SRCS	:= $(wildcard tests/unit/check_*.c) $(wildcard tests/proto/check_*.c)
 UNIT_BINS	:= $(UNIT_SRCS:%.c=$(BUILD)/%)
 ITEST_SRCS	:= $(wildcard tests/integration/*.c)
@@ -163,8 +166,12 @@ $(BUILD)/bin/lanragectl: $(CTL_OBJS) $(LIB)
 $(BUILD)/bench/%: $(BUILD)/bench/%.o $(DAEMON_LIBS) $(LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
+$(TLIB): $(TLIB_SRCS:%.c=$(BUILD)/%.o)
+	@rm -f $@
+	ar rcs $@ $^
+
 # Tests link the real internals of every daemon.
-$(BUILD)/tests/%: $(BUILD)/tests/%.o $(DAEMON_LIBS) $(LIB)
+$(BUILD)/tests/%: $(BUILD)/tests/%.o $(TLIB) $(DAEMON_LIBS) $(LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(PKG_LIBS)
 
 $(BUILD)/tests/%.o: tests/%.c | deps

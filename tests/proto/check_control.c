@@ -17,6 +17,8 @@
 
 #include <check.h>
 
+#include "tests/lib/vectors.h"
+
 #include "proto/control.h"
 
 #define MAXVEC		512
@@ -647,97 +649,29 @@ codec_find(const char *name)
 	return (NULL);
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return (c - '0');
-	c = tolower(c);
-	if (c >= 'a' && c <= 'f')
-		return (c - 'a' + 10);
-	return (-1);
-}
-
-/* Append one hex token to v; "-" alone is the empty payload. */
-static void
-vec_hex(struct vec *v, const char *tok, int lineno)
-{
-	size_t	 i, n = strlen(tok);
-
-	ck_assert_msg(n % 2 == 0, "control.md:%d: odd hex digit count in %s",
-	    lineno, tok);
-	for (i = 0; i < n; i += 2) {
-		ck_assert_msg(hexval(tok[i]) >= 0 && hexval(tok[i + 1]) >= 0,
-		    "control.md:%d: not hex: %s", lineno, tok);
-		ck_assert_msg(v->len < sizeof(v->data),
-		    "control.md:%d: vector too long", lineno);
-		v->data[v->len++] = hexval(tok[i]) << 4 | hexval(tok[i + 1]);
-	}
-}
-
-static void
-vec_parse(char *line, int lineno)
-{
-	struct vec	*v;
-	char		*tok, *save, *name, *verdict;
-	int		 ntok = 0, empty = 0;
-
-	ck_assert_msg(nvecs < MAXVEC, "control.md: more than %d vectors",
-	    MAXVEC);
-	v = &vecs[nvecs];
-	memset(v, 0, sizeof(*v));
-	v->line = lineno;
-	strtok_r(line, " \t\r\n", &save);
-	name = strtok_r(NULL, " \t\r\n", &save);
-	verdict = strtok_r(NULL, " \t\r\n", &save);
-	ck_assert_msg(name != NULL && verdict != NULL,
-	    "control.md:%d: vector needs a name and a verdict", lineno);
-	v->c = codec_find(name);
-	ck_assert_msg(v->c != NULL, "control.md:%d: unknown message %s",
-	    lineno, name);
-	ck_assert_msg(strcmp(verdict, "ok") == 0 || strcmp(verdict, "bad") == 0,
-	    "control.md:%d: verdict %s is neither ok nor bad", lineno,
-	    verdict);
-	v->ok = strcmp(verdict, "ok") == 0;
-	while ((tok = strtok_r(NULL, " \t\r\n", &save)) != NULL &&
-	    tok[0] != '#') {
-		ntok++;
-		if (strcmp(tok, "-") == 0)
-			empty++;
-		else
-			vec_hex(v, tok, lineno);
-	}
-	ck_assert_msg(ntok > 0 && (empty == 0 || ntok == 1),
-	    "control.md:%d: payload must be hex or a lone -", lineno);
-	nvecs++;
-}
-
+/* The vectors of proto/control.md, each tied to its message's codec. */
 static void
 vec_load(void)
 {
-	const char	*dir;
-	char		 path[4096], line[4096];
-	FILE		*f;
-	int		 lineno = 0;
+	const struct tvec	*t;
+	size_t			 i, n;
 
 	if (loaded)
 		return;
-	if ((dir = getenv("LR_SRCDIR")) != NULL)
-		snprintf(path, sizeof(path), "%s/proto/control.md", dir);
-	else
-		snprintf(path, sizeof(path), "proto/control.md");
-	f = fopen(path, "r");
-	ck_assert_msg(f != NULL, "%s: %s", path, strerror(errno));
-	while (fgets(line, sizeof(line), f) != NULL) {
-		lineno++;
-		ck_assert_msg(strchr(line, '\n') != NULL || feof(f),
-		    "%s:%d: line too long", path, lineno);
-		if (strncmp(line, "vector", 6) == 0 &&
-		    (line[6] == ' ' || line[6] == '\t'))
-			vec_parse(line, lineno);
+	t = tvec_load("control.md", &n);
+	ck_assert_msg(n <= MAXVEC, "control.md: more than %d vectors", MAXVEC);
+	for (i = 0; i < n; i++) {
+		vecs[i].c = codec_find(t[i].name);
+		ck_assert_msg(vecs[i].c != NULL, "control.md:%d: unknown message %s",
+		    t[i].line, t[i].name);
+		ck_assert_msg(t[i].len <= sizeof(vecs[i].data),
+		    "control.md:%d: vector too long", t[i].line);
+		vecs[i].ok = t[i].ok;
+		vecs[i].line = t[i].line;
+		vecs[i].len = t[i].len;
+		memcpy(vecs[i].data, t[i].data, t[i].len);
 	}
-	fclose(f);
-	ck_assert_msg(nvecs > 0, "%s: no test vectors", path);
+	nvecs = n;
 	loaded = true;
 }
 

@@ -18,6 +18,8 @@
 
 #include <check.h>
 
+#include "tests/lib/vectors.h"
+
 #include "proto/stun.h"
 
 #define MAXVEC		256
@@ -44,95 +46,27 @@ static const uint8_t	 rfc_txid[STUN_TXIDLEN] = {
 	0xb7, 0xe7, 0xa7, 0x01, 0xbc, 0x34, 0xd6, 0x86, 0xfa, 0x87, 0xdf, 0xae
 };
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return (c - '0');
-	c = tolower(c);
-	if (c >= 'a' && c <= 'f')
-		return (c - 'a' + 10);
-	return (-1);
-}
-
-static void
-vec_hex(struct vec *v, const char *tok, int lineno)
-{
-	size_t	 i, n = strlen(tok);
-
-	ck_assert_msg(n % 2 == 0, "stun.md:%d: odd hex digit count in %s",
-	    lineno, tok);
-	for (i = 0; i < n; i += 2) {
-		ck_assert_msg(hexval(tok[i]) >= 0 && hexval(tok[i + 1]) >= 0,
-		    "stun.md:%d: not hex: %s", lineno, tok);
-		ck_assert_msg(v->len < sizeof(v->data),
-		    "stun.md:%d: vector too long", lineno);
-		v->data[v->len++] = hexval(tok[i]) << 4 | hexval(tok[i + 1]);
-	}
-}
-
-static void
-vec_parse(char *line, int lineno)
-{
-	struct vec	*v;
-	char		*tok, *save, *name, *verdict;
-	int		 ntok = 0, empty = 0;
-
-	ck_assert_msg(nvecs < MAXVEC, "stun.md: more than %d vectors",
-	    MAXVEC);
-	v = &vecs[nvecs];
-	memset(v, 0, sizeof(*v));
-	v->line = lineno;
-	strtok_r(line, " \t\r\n", &save);
-	name = strtok_r(NULL, " \t\r\n", &save);
-	verdict = strtok_r(NULL, " \t\r\n", &save);
-	ck_assert_msg(name != NULL && verdict != NULL,
-	    "stun.md:%d: vector needs a name and a verdict", lineno);
-	ck_assert_msg(strlen(name) < NAMEMAX, "stun.md:%d: name too long",
-	    lineno);
-	snprintf(v->name, sizeof(v->name), "%s", name);
-	ck_assert_msg(strcmp(verdict, "ok") == 0 || strcmp(verdict, "bad") == 0,
-	    "stun.md:%d: verdict %s is neither ok nor bad", lineno, verdict);
-	v->ok = strcmp(verdict, "ok") == 0;
-	while ((tok = strtok_r(NULL, " \t\r\n", &save)) != NULL &&
-	    tok[0] != '#') {
-		ntok++;
-		if (strcmp(tok, "-") == 0)
-			empty++;
-		else
-			vec_hex(v, tok, lineno);
-	}
-	ck_assert_msg(ntok > 0 && (empty == 0 || ntok == 1),
-	    "stun.md:%d: datagram must be hex or a lone -", lineno);
-	nvecs++;
-}
-
+/* The vectors of proto/stun.md. */
 static void
 vec_load(void)
 {
-	const char	*dir;
-	char		 path[4096], line[8192];
-	FILE		*f;
-	int		 lineno = 0;
+	const struct tvec	*t;
+	size_t			 i, n;
 
 	if (loaded)
 		return;
-	if ((dir = getenv("LR_SRCDIR")) != NULL)
-		snprintf(path, sizeof(path), "%s/proto/stun.md", dir);
-	else
-		snprintf(path, sizeof(path), "proto/stun.md");
-	f = fopen(path, "r");
-	ck_assert_msg(f != NULL, "%s: %s", path, strerror(errno));
-	while (fgets(line, sizeof(line), f) != NULL) {
-		lineno++;
-		ck_assert_msg(strchr(line, '\n') != NULL || feof(f),
-		    "%s:%d: line too long", path, lineno);
-		if (strncmp(line, "vector", 6) == 0 &&
-		    (line[6] == ' ' || line[6] == '\t'))
-			vec_parse(line, lineno);
+	t = tvec_load("stun.md", &n);
+	ck_assert_msg(n <= MAXVEC, "stun.md: more than %d vectors", MAXVEC);
+	for (i = 0; i < n; i++) {
+		ck_assert_msg(t[i].len <= sizeof(vecs[i].data),
+		    "stun.md:%d: vector too long", t[i].line);
+		snprintf(vecs[i].name, sizeof(vecs[i].name), "%s", t[i].name);
+		vecs[i].ok = t[i].ok;
+		vecs[i].line = t[i].line;
+		vecs[i].len = t[i].len;
+		memcpy(vecs[i].data, t[i].data, t[i].len);
 	}
-	fclose(f);
-	ck_assert_msg(nvecs > 0, "%s: no test vectors", path);
+	nvecs = n;
 	loaded = true;
 }
 

@@ -1,0 +1,105 @@
+/*
+ * Reader of the hex test vectors of proto/NAME.md (tests/lib/vectors.h).
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <check.h>
+
+#include "tests/lib/vectors.h"
+
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return (c - '0');
+	c = tolower(c);
+	if (c >= 'a' && c <= 'f')
+		return (c - 'a' + 10);
+	return (-1);
+}
+
+/* Append one token of hex digit pairs to v (data has room for it). */
+static void
+tvec_hex(struct tvec *v, const char *tok, const char *file, int lineno)
+{
+	size_t	 i, n = strlen(tok);
+
+	ck_assert_msg(n % 2 == 0, "%s:%d: odd hex digit count in %s", file,
+	    lineno, tok);
+	for (i = 0; i < n; i += 2) {
+		ck_assert_msg(hexval(tok[i]) >= 0 && hexval(tok[i + 1]) >= 0,
+		    "%s:%d: not hex: %s", file, lineno, tok);
+		v->data[v->len++] = hexval(tok[i]) << 4 | hexval(tok[i + 1]);
+	}
+}
+
+static void
+tvec_parse(struct tvec *v, char *line, const char *file, int lineno)
+{
+	char	*tok, *save, *name, *verdict;
+	int	 ntok = 0, empty = 0;
+
+	memset(v, 0, sizeof(*v));
+	v->line = lineno;
+	/* Never more bytes than hex digits on the line. */
+	v->data = malloc(strlen(line) / 2 + 1);
+	ck_assert_ptr_nonnull(v->data);
+	strtok_r(line, " \t\r\n", &save);
+	name = strtok_r(NULL, " \t\r\n", &save);
+	verdict = strtok_r(NULL, " \t\r\n", &save);
+	ck_assert_msg(name != NULL && verdict != NULL,
+	    "%s:%d: vector needs a name and a verdict", file, lineno);
+	ck_assert_msg(strlen(name) < TVEC_NAMEMAX, "%s:%d: name too long",
+	    file, lineno);
+	snprintf(v->name, sizeof(v->name), "%s", name);
+	ck_assert_msg(strcmp(verdict, "ok") == 0 || strcmp(verdict, "bad") == 0,
+	    "%s:%d: verdict %s is neither ok nor bad", file, lineno, verdict);
+	v->ok = strcmp(verdict, "ok") == 0;
+	while ((tok = strtok_r(NULL, " \t\r\n", &save)) != NULL &&
+	    tok[0] != '#') {
+		ntok++;
+		if (strcmp(tok, "-") == 0)
+			empty++;
+		else
+			tvec_hex(v, tok, file, lineno);
+	}
+	ck_assert_msg(ntok > 0 && (empty == 0 || ntok == 1),
+	    "%s:%d: bytes must be hex or a lone -", file, lineno);
+}
+
+const struct tvec *
+tvec_load(const char *file, size_t *n)
+{
+	struct tvec	*v = NULL, *nv;
+	const char	*dir;
+	char		 path[4096], *line = NULL;
+	size_t		 cap = 0, count = 0;
+	FILE		*f;
+	int		 lineno = 0;
+
+	if ((dir = getenv("LR_SRCDIR")) != NULL)
+		snprintf(path, sizeof(path), "%s/proto/%s", dir, file);
+	else
+		snprintf(path, sizeof(path), "proto/%s", file);
+	f = fopen(path, "r");
+	ck_assert_msg(f != NULL, "%s: %s", path, strerror(errno));
+	while (getline(&line, &cap, f) != -1) {
+		lineno++;
+		if (strncmp(line, "vector", 6) != 0 ||
+		    (line[6] != ' ' && line[6] != '\t'))
+			continue;
+		nv = realloc(v, (count + 1) * sizeof(*v));
+		ck_assert_ptr_nonnull(nv);
+		v = nv;
+		tvec_parse(&v[count++], line, file, lineno);
+	}
+	free(line);
+	fclose(f);
+	ck_assert_msg(count > 0, "%s: no test vectors", path);
+	*n = count;
+	return (v);
+}
