@@ -13,6 +13,7 @@
 #include <event2/event.h>
 #include <limits.h>
 #include <signal.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -660,6 +661,10 @@ main(int argc, char *argv[])
 	if (getenv("WG_PROCESS_FOREGROUND") != NULL &&
 	    strcmp(getenv("WG_PROCESS_FOREGROUND"), "1") == 0)
 		debug = 1;
+	if (sodium_init() < 0) {
+		fprintf(stderr, "lanraged: libsodium init failed\n");
+		return 1;
+	}
 	lanraged_load_or_exit();
 	if (checkonly) {
 		fprintf(stderr, "configuration OK\n");

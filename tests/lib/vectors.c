@@ -71,8 +71,37 @@ tvec_parse(struct tvec *v, char *line, const char *file, int lineno)
 	    "%s:%d: bytes must be hex or a lone -", file, lineno);
 }
 
+/* Loaded files stay here: parsed once, reachable to the end (LSan). */
+#define TVEC_FILES	8
+static struct {
+	char		 file[64];
+	struct tvec	*v;
+	size_t		 n;
+} tvec_cache[TVEC_FILES];
+
+static const struct tvec *tvec_read(const char *, size_t *);
+
 const struct tvec *
 tvec_load(const char *file, size_t *n)
+{
+	size_t	 i;
+
+	for (i = 0; i < TVEC_FILES && tvec_cache[i].v != NULL; i++) {
+		if (strcmp(tvec_cache[i].file, file) == 0) {
+			*n = tvec_cache[i].n;
+			return (tvec_cache[i].v);
+		}
+	}
+	ck_assert_msg(i < TVEC_FILES, "more than %d vector files",
+	    TVEC_FILES);
+	snprintf(tvec_cache[i].file, sizeof(tvec_cache[i].file), "%s", file);
+	tvec_cache[i].v = (struct tvec *)tvec_read(file, &tvec_cache[i].n);
+	*n = tvec_cache[i].n;
+	return (tvec_cache[i].v);
+}
+
+static const struct tvec *
+tvec_read(const char *file, size_t *n)
 {
 	struct tvec	*v = NULL, *nv;
 	const char	*dir;
