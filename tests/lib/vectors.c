@@ -132,3 +132,15 @@ tvec_read(const char *file, size_t *n)
 	*n = count;
 	return (v);
 }
+
+const struct tvec *
+tvec_find(const struct tvec *v, size_t n, const char *file, const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(v[i].name, name) == 0)
+			return (&v[i]);
+	ck_abort_msg("proto/%s has no vector %s", file, name);
+	return (NULL);
+}

@@ -29,5 +29,8 @@ struct tvec {
  * running test with FILE:LINE and the reason.
  */
 const struct tvec *tvec_load(const char *file, size_t *n);
+/* The vector called name among v[n] (of file); fails the test if none. */
+const struct tvec *tvec_find(const struct tvec *v, size_t n,
+	    const char *file, const char *name);
 
 #endif

@@ -24,20 +24,12 @@
 #include "proto/disco.h"
 #include "proto/stun.h"
 
-#define MAXVEC		128
 #define VECMAX		256
 #define ROUNDS		500
 #define NONCEOFF	(DISCO_MAGICLEN + DISCO_KEYLEN)
 #define PING_TIME	1700000000000ULL
 #define PONG_TIME	1700000000123ULL
 
-struct vec {
-	char		 name[TVEC_NAMEMAX];
-	bool		 ok;
-	int		 line;
-	size_t		 len;
-	uint8_t		 data[VECMAX];
-};
 
 /* The test keys of proto/disco.md: RFC 7748 section 6.1, and Carol. */
 static const char	*hex_alice_priv =
@@ -70,8 +62,7 @@ static const uint8_t	 txid[DISCO_TXIDLEN] = {
 	0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb
 };
 
-static struct vec	 vecs[MAXVEC];
-static const struct tvec *tvecs;	/* loaded once, kept reachable */
+static const struct tvec	*vecs;		/* proto/disco.md, loaded once */
 static size_t		 nvecs;
 static uint32_t		 rng = 0x9e3779b9;
 
@@ -96,52 +87,29 @@ keys_load(void)
 	unhex(hex_carol_pub, carol_pub, 32);
 }
 
-/* The vectors of proto/disco.md. */
 static void
 vec_load(void)
 {
-	const struct tvec	*t;
-	size_t			 i, n;
-
-	if (tvecs != NULL)
-		return;
-	t = tvec_load("disco.md", &n);
-	ck_assert_msg(n <= MAXVEC, "disco.md: more than %d vectors", MAXVEC);
-	for (i = 0; i < n; i++) {
-		ck_assert_msg(t[i].len <= sizeof(vecs[i].data),
-		    "disco.md:%d: vector too long", t[i].line);
-		snprintf(vecs[i].name, sizeof(vecs[i].name), "%s", t[i].name);
-		vecs[i].ok = t[i].ok;
-		vecs[i].line = t[i].line;
-		vecs[i].len = t[i].len;
-		memcpy(vecs[i].data, t[i].data, t[i].len);
-	}
-	nvecs = n;
-	tvecs = t;
+	if (vecs == NULL)
+		vecs = tvec_load("disco.md", &nvecs);
 }
 
-static const struct vec *
+static const struct tvec *
 vec_find(const char *name)
 {
-	size_t	 i;
-
 	vec_load();
-	for (i = 0; i < nvecs; i++)
-		if (strcmp(vecs[i].name, name) == 0)
-			return (&vecs[i]);
-	ck_abort_msg("proto/disco.md has no vector %s", name);
-	return (NULL);
+	return (tvec_find(vecs, nvecs, "disco.md", name));
 }
 
 /* A whole datagram, Alice to Bob; the rest are plaintexts. */
 static bool
-vec_sealed(const struct vec *v)
+vec_sealed(const struct tvec *v)
 {
 	return (strncmp(v->name, "sealed", 6) == 0);
 }
 
 static bool
-vec_header(const struct vec *v)
+vec_header(const struct tvec *v)
 {
 	return (strcmp(v->name, "sealed-header") == 0);
 }
@@ -234,7 +202,7 @@ expect_open_bad(const uint8_t *p, size_t len, const uint8_t *priv,
 }
 
 static void
-expect_plain_ok(const struct vec *v)
+expect_plain_ok(const struct tvec *v)
 {
 	struct disco_msg	 m;
 	uint8_t			 out[DISCO_PLAIN_MAX];
@@ -252,7 +220,7 @@ expect_plain_ok(const struct vec *v)
 
 /* Bob opens it; Alice's seal with its nonce gives the same bytes. */
 static void
-expect_sealed_ok(const struct vec *v)
+expect_sealed_ok(const struct tvec *v)
 {
 	struct disco_msg	 m;
 	uint8_t			 out[DISCO_MAXMSG];
@@ -396,7 +364,7 @@ START_TEST(test_vector_fields)
 	static const char *const names[] = { "ping", "pong4", "pong6" };
 	struct disco_msg	 m, want, sm;
 	char			 sealed[TVEC_NAMEMAX];
-	const struct vec	*v;
+	const struct tvec	*v;
 	size_t			 i;
 
 	for (i = 0; i < 3; i++) {
@@ -443,7 +411,7 @@ START_TEST(test_keys)
 END_TEST
 
 static void
-check_sender(const struct vec *v)
+check_sender(const struct tvec *v)
 {
 	bool		 want = vec_sealed(v) && !vec_header(v);
 	const uint8_t	*s;
@@ -521,6 +489,7 @@ START_TEST(test_trailing)
 		if (!vecs[i].ok)
 			continue;
 		len = vecs[i].len;
+		ck_assert_uint_le(len + 4, sizeof(p));
 		memcpy(p, vecs[i].data, len);
 		for (k = 1; k <= 4; k++) {
 			memset(p + len, k == 4 ? 0x00 : 0xff, k);
@@ -547,6 +516,7 @@ START_TEST(test_bitflips)
 		if (!vecs[i].ok || !vec_sealed(&vecs[i]))
 			continue;
 		n++;
+		ck_assert_uint_le(vecs[i].len, sizeof(p));
 		memcpy(p, vecs[i].data, vecs[i].len);
 		for (k = 0; k < vecs[i].len; k++)
 			for (bit = 0; bit < 8; bit++) {
@@ -590,7 +560,7 @@ END_TEST
  */
 START_TEST(test_reflection)
 {
-	const struct vec	*v = vec_find("sealed-ping");
+	const struct tvec	*v = vec_find("sealed-ping");
 	struct disco_msg	 m, want;
 	uint8_t			 p[DISCO_MAXMSG];
 
@@ -598,6 +568,7 @@ START_TEST(test_reflection)
 	    __LINE__);
 	expect_open_bad(v->data, v->len, alice_priv, bob_pub, "reflected",
 	    __LINE__);
+	ck_assert_uint_le(v->len, sizeof(p));
 	memcpy(p, v->data, v->len);
 	memcpy(p + DISCO_MAGICLEN, bob_pub, 32);
 	ck_assert_int_eq(open_exact(p, v->len, alice_priv, bob_pub, &m), 0);
@@ -609,13 +580,14 @@ END_TEST
 /* Zero keys, small-order senders, a wrong private key. */
 START_TEST(test_open_keys)
 {
-	const struct vec	*v = vec_find("sealed-ping");
+	const struct tvec	*v = vec_find("sealed-ping");
 	uint8_t			 p[DISCO_MAXMSG], small[32];
 
 	expect_open_bad(v->data, v->len, zero_key, alice_pub, "zero priv",
 	    __LINE__);
 	expect_open_bad(v->data, v->len, carol_priv, alice_pub, "Carol's priv",
 	    __LINE__);
+	ck_assert_uint_le(v->len, sizeof(p));
 	memcpy(p, v->data, v->len);
 	memset(p + DISCO_MAGICLEN, 0, 32);
 	expect_open_bad(p, v->len, bob_priv, zero_key, "zero sender",
@@ -720,7 +692,7 @@ START_TEST(test_sealed_groups)
 {
 	struct disco_msg	 m;
 	uint8_t			 plain[VECMAX];
-	const struct vec	*v;
+	const struct tvec	*v;
 	size_t			 i, clen, n = 0;
 	int			 rc;
 
@@ -814,7 +786,7 @@ END_TEST
 START_TEST(test_ping_ignores_seen)
 {
 	struct disco_msg	 m;
-	const struct vec	*v = vec_find("ping");
+	const struct tvec	*v = vec_find("ping");
 	uint8_t			 out[DISCO_PLAIN_MAX];
 	struct buf		 b;
 
@@ -881,8 +853,8 @@ END_TEST
 /* Appending after bytes already there, to fixed and growing buffers. */
 START_TEST(test_append)
 {
-	const struct vec	*v = vec_find("sealed-pong6");
-	const struct vec	*pv = vec_find("pong6");
+	const struct tvec	*v = vec_find("sealed-pong6");
+	const struct tvec	*pv = vec_find("pong6");
 	struct disco_msg	 m;
 	uint8_t			 out[3 + DISCO_MAXMSG];
 	struct buf		 b;

@@ -22,22 +22,11 @@
 
 #include "proto/stun.h"
 
-#define MAXVEC		256
-#define NAMEMAX		32
 #define ROUNDS		2000
 #define FP_XOR		0x5354554e
 
-struct vec {
-	char		 name[NAMEMAX];
-	bool		 ok;
-	int		 line;
-	size_t		 len;
-	uint8_t		 data[STUN_MAXMSG];
-};
-
-static struct vec	 vecs[MAXVEC];
+static const struct tvec	*vecs;		/* proto/stun.md, loaded once */
 static size_t		 nvecs;
-static bool		 loaded;
 static uint32_t		 rng = 0x2545f491;
 static const uint8_t	 txid[STUN_TXIDLEN] = {
 	0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb
@@ -46,46 +35,23 @@ static const uint8_t	 rfc_txid[STUN_TXIDLEN] = {
 	0xb7, 0xe7, 0xa7, 0x01, 0xbc, 0x34, 0xd6, 0x86, 0xfa, 0x87, 0xdf, 0xae
 };
 
-/* The vectors of proto/stun.md. */
 static void
 vec_load(void)
 {
-	const struct tvec	*t;
-	size_t			 i, n;
-
-	if (loaded)
-		return;
-	t = tvec_load("stun.md", &n);
-	ck_assert_msg(n <= MAXVEC, "stun.md: more than %d vectors", MAXVEC);
-	for (i = 0; i < n; i++) {
-		ck_assert_msg(t[i].len <= sizeof(vecs[i].data),
-		    "stun.md:%d: vector too long", t[i].line);
-		snprintf(vecs[i].name, sizeof(vecs[i].name), "%s", t[i].name);
-		vecs[i].ok = t[i].ok;
-		vecs[i].line = t[i].line;
-		vecs[i].len = t[i].len;
-		memcpy(vecs[i].data, t[i].data, t[i].len);
-	}
-	nvecs = n;
-	loaded = true;
+	if (vecs == NULL)
+		vecs = tvec_load("stun.md", &nvecs);
 }
 
-static const struct vec *
+static const struct tvec *
 vec_find(const char *name)
 {
-	size_t	 i;
-
 	vec_load();
-	for (i = 0; i < nvecs; i++)
-		if (strcmp(vecs[i].name, name) == 0)
-			return (&vecs[i]);
-	ck_abort_msg("proto/stun.md has no vector %s", name);
-	return (NULL);
+	return (tvec_find(vecs, nvecs, "stun.md", name));
 }
 
 /* Byte for byte unless it carries MESSAGE-INTEGRITY or is normalised. */
 static bool
-vec_roundtrips(const struct vec *v)
+vec_roundtrips(const struct tvec *v)
 {
 	return (strncmp(v->name, "rfc5769", 7) != 0 &&
 	    strcmp(v->name, "lenient") != 0);
@@ -159,7 +125,7 @@ expect_bad(const uint8_t *p, size_t len, const char *what, int line)
 }
 
 static void
-expect_ok(const struct vec *v)
+expect_ok(const struct tvec *v)
 {
 	struct stun_msg	 m, m2;
 	uint8_t		 out[STUN_MAXMSG];
@@ -406,6 +372,7 @@ START_TEST(test_trailing)
 		if (!vecs[i].ok)
 			continue;
 		len = vecs[i].len;
+		ck_assert_uint_le(len + 4, sizeof(p));
 		memcpy(p, vecs[i].data, len);
 		for (k = 1; k <= 4; k++) {
 			memset(p + len, k == 4 ? 0x00 : 0xff, k);
@@ -434,6 +401,7 @@ START_TEST(test_bitflips)
 			continue;
 		n++;
 		nflip += 8 * vecs[i].len;
+		ck_assert_uint_le(vecs[i].len, sizeof(p));
 		memcpy(p, vecs[i].data, vecs[i].len);
 		for (k = 0; k < vecs[i].len; k++)
 			for (bit = 0; bit < 8; bit++) {
@@ -481,7 +449,7 @@ END_TEST
 
 START_TEST(test_rfc5769_request)
 {
-	const struct vec	*v = vec_find("rfc5769-request");
+	const struct tvec	*v = vec_find("rfc5769-request");
 	struct stun_msg		 m;
 
 	ck_assert_uint_eq(v->len, 108);
@@ -503,7 +471,7 @@ END_TEST
 
 START_TEST(test_rfc5769_ipv4)
 {
-	const struct vec	*v = vec_find("rfc5769-ipv4");
+	const struct tvec	*v = vec_find("rfc5769-ipv4");
 	struct stun_msg		 m;
 
 	ck_assert_uint_eq(v->len, 80);
@@ -524,7 +492,7 @@ END_TEST
 
 START_TEST(test_rfc5769_ipv6)
 {
-	const struct vec	*v = vec_find("rfc5769-ipv6");
+	const struct tvec	*v = vec_find("rfc5769-ipv6");
 	struct stun_msg		 m;
 
 	ck_assert_uint_eq(v->len, 92);
@@ -552,7 +520,7 @@ START_TEST(test_rfc5769_reencode)
 	size_t		 i;
 
 	for (i = 0; i < 2; i++) {
-		const struct vec *v = vec_find(names[i]);
+		const struct tvec *v = vec_find(names[i]);
 
 		ck_assert_int_eq(dec_exact(v->data, v->len, &m), 0);
 		buf_init_fixed(&b, out, sizeof(out));
