@@ -143,7 +143,9 @@ controld_stun_check(const char *path, struct controld_conf *c, char *err,
     size_t errlen)
 {
 	struct stund_conf	*st = &c->stun;
-	char			 copy[CONF_LINE_MAX], *elem, *next;
+	struct conf_prefixes	 list;
+	const char		*why;
+	size_t			 i;
 
 	memset(st, 0, sizeof(*st));
 	st->af = c->ss.ss_family;
@@ -155,22 +157,21 @@ controld_stun_check(const char *path, struct controld_conf *c, char *err,
 		    "StunPort", path);
 		return -1;
 	}
-	snprintf(copy, sizeof(copy), "%s", c->stun_addrs);
-	for (next = copy; next != NULL && *copy != '\0'; ) {
-		elem = strsep(&next, ",");
-		elem += strspn(elem, " \t");
-		elem[strcspn(elem, " \t")] = '\0';
-		if (st->naddrs == STUND_MAX_ADDRS ||
-		    addr_parse(elem, &st->addrs[st->naddrs]) == -1 ||
-		    (st->naddrs > 0 && st->addrs[0].af !=
-		    st->addrs[st->naddrs].af)) {
-			snprintf(err, errlen, "%s: StunAddress: %.64s: one or two "
-			    "IP addresses of one family", path, c->stun_addrs);
-			return -1;
-		}
-		st->af = st->addrs[st->naddrs++].af;
+	if (conf_parse_addresses(c->stun_addrs, &list, &why) == -1 ||
+	    list.n > STUND_MAX_ADDRS)
+		goto bad;
+	for (i = 0; i < list.n; i++) {
+		if (list.p[i].len != addr_maxlen(list.p[i].addr.af) ||
+		    list.p[i].addr.af != list.p[0].addr.af)
+			goto bad;
+		st->addrs[st->naddrs++] = list.p[i].addr;
+		st->af = list.p[i].addr.af;
 	}
 	return 0;
+bad:
+	snprintf(err, errlen, "%s: StunAddress: %.64s: one or two IP "
+	    "addresses of one family", path, c->stun_addrs);
+	return -1;
 }
 
 /* What one key cannot say alone: the address, the user, the ordering. */

@@ -174,49 +174,17 @@ lanraged_conf_keyline(const char *text, const char *key)
 	return 0;
 }
 
-/* "a/n, b/n": interface addresses; host bits are the point. */
-static int
-lanraged_parse_addresses(const char *text, struct conf_prefixes *out,
-    const char **why, char *bad, size_t badlen)
-{
-	char	 copy[CONF_LINE_MAX], *elem, *next;
-
-	memset(out, 0, sizeof(*out));
-	snprintf(copy, sizeof(copy), "%s", text);
-	if (*lanraged_trim(copy) == '\0')
-		return 0;
-	for (next = copy; next != NULL; ) {
-		elem = lanraged_trim(strsep(&next, ","));
-		log_escape(bad, badlen, elem, strlen(elem));
-		if (*elem == '\0') {
-			*why = "empty element";
-			return -1;
-		}
-		if (out->n == CONF_LIST_MAX) {
-			*why = "too many entries";
-			return -1;
-		}
-		if (prefix_parse(elem, &out->p[out->n]) == -1) {
-			*why = "invalid address/prefix";
-			return -1;
-		}
-		out->n++;
-	}
-	return 0;
-}
-
 static int
 lanraged_conf_check(const char *path, const char *text,
     struct lanraged_conf *c, char *err, size_t errlen)
 {
 	const char	*why;
-	char		 bad[64], sock[LANRAGED_PATH_MAX];
+	char		 sock[LANRAGED_PATH_MAX];
 	long		 ncpu;
 
-	if (lanraged_parse_addresses(c->address_text, &c->address, &why,
-	    bad, sizeof(bad)) == -1) {
-		snprintf(err, errlen, "%s:%u: Address: %s: \"%s\"", path,
-		    lanraged_conf_keyline(text, "Address"), why, bad);
+	if (conf_parse_addresses(c->address_text, &c->address, &why) == -1) {
+		snprintf(err, errlen, "%s:%u: Address: %s", path,
+		    lanraged_conf_keyline(text, "Address"), why);
 		return -1;
 	}
 	/* A name that did not resolve must not silently become uid -1. */

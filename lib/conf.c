@@ -349,6 +349,24 @@ conf_elem_prefix(char *e, void *out, const char **why)
 	return conf_parse_prefix(e, out, why);
 }
 
+static int
+conf_elem_address(char *e, void *out, const char **why)
+{
+	if (prefix_parse(e, out) == -1) {
+		*why = "invalid address/prefix";
+		return -1;
+	}
+	return 0;
+}
+
+int
+conf_parse_addresses(const char *s, struct conf_prefixes *out,
+    const char **why)
+{
+	return conf_parse_list(s, out->p, sizeof(out->p[0]), &out->n,
+	    conf_elem_address, why);
+}
+
 /* Fills out from scratch; out is untouched on error. */
 int
 conf_parse_prefixes(const char *s, struct conf_prefixes *out,

@@ -89,6 +89,12 @@ int	 conf_parse_user(const char *, struct conf_user *, const char **why);
 int	 conf_parse_ports(const char *, struct conf_ports *, const char **why);
 int	 conf_parse_prefixes(const char *, struct conf_prefixes *,
 	    const char **why);
+/*
+ * Interface addresses, "a/len" with host bits kept, or "a" alone for a
+ * host (full length): a comma-separated list, as conf_parse_prefixes.
+ */
+int	 conf_parse_addresses(const char *, struct conf_prefixes *,
+	    const char **why);
 bool	 conf_ifname_valid(const char *);
 
 #endif
