@@ -278,21 +278,20 @@ lanraged_engine_setup(void)
 }
 
 /*
- * The UAPI directory must be writable by User, who creates the socket
- * after the sandbox is entered.  Root makes it for User when missing.
+ * A directory User must write in (the UAPI socket's, the database's).
+ * Root makes it for User when missing; one that exists is left alone.
  */
 static void
-lanraged_uapi_dir(void)
+lanraged_mkdir_owned(const char *dir, mode_t mode)
 {
-	if (mkdir(conf.uapi_dir, 0755) == -1) {
+	if (mkdir(dir, mode) == -1) {
 		if (errno != EEXIST)
-			fatal("mkdir %s", conf.uapi_dir);
+			fatal("mkdir %s", dir);
 		return;
 	}
-	if (geteuid() == 0 && chown(conf.uapi_dir, conf.user.uid,
-	    conf.user.gid) == -1)
-		fatal("chown %s", conf.uapi_dir);
-	log_info("created %s", conf.uapi_dir);
+	if (geteuid() == 0 && chown(dir, conf.user.uid, conf.user.gid) == -1)
+		fatal("chown %s", dir);
+	log_info("created %s", dir);
 }
 
 /*
@@ -337,11 +336,7 @@ static const int lanraged_syscalls[] = {
 };
 #endif
 
-/*
- * Party mode's files: the database directory (User's, private) and the
- * control socket, bound now, while root may still give it to User and
- * Group.  Directories that exist are left as they are.
- */
+/* The directory of path, as lanraged_mkdir_owned() makes it. */
 static void
 lanraged_mkdir_for(const char *path, mode_t mode)
 {
@@ -351,16 +346,14 @@ lanraged_mkdir_for(const char *path, mode_t mode)
 	if ((slash = strrchr(dir, '/')) == NULL || slash == dir)
 		return;
 	*slash = '\0';
-	if (mkdir(dir, mode) == -1) {
-		if (errno != EEXIST)
-			fatal("mkdir %s", dir);
-		return;
-	}
-	if (geteuid() == 0 && chown(dir, conf.user.uid, conf.user.gid) == -1)
-		fatal("chown %s", dir);
-	log_info("created %s", dir);
+	lanraged_mkdir_owned(dir, mode);
 }
 
+/*
+ * Party mode's files: the database directory (User's, private) and the
+ * control socket, bound now, while root may still give it to User and
+ * Group.
+ */
 static void
 lanraged_node_setup(void)
 {
@@ -615,7 +608,7 @@ lanraged_setup(void)
 	lanraged_tun_setup();
 	lanraged_addr_setup();
 	lanraged_engine_setup();
-	lanraged_uapi_dir();
+	lanraged_mkdir_owned(conf.uapi_dir, 0755);
 	lanraged_uapi_setup();
 	lanraged_node_setup();
 	lanraged_sandbox();
