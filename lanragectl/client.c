@@ -173,7 +173,9 @@ client_send(int fd, const char *line, size_t len, long long deadline,
 	}
 	return 0;
  fail:
-	client_io_error("writing to", errno, err, errlen);
+	n = errno;
+	client_io_error("writing to", (int)n, err, errlen);
+	errno = (int)n;		/* the caller looks at it */
 	return -1;
 }
 
@@ -304,7 +306,12 @@ client_call(const char *path, const char *line, size_t len,
 	deadline = client_now_ms() + CTL_TIMEOUT_MS;
 	if ((fd = client_connect(path, err, errlen)) == -1)
 		goto done;
-	if (client_send(fd, line, len, deadline, err, errlen) == 0 &&
+	/*
+	 * A daemon that refuses a client (too many) answers and closes at
+	 * once: the write may fail, and the answer still waits to be read.
+	 */
+	if ((client_send(fd, line, len, deadline, err, errlen) == 0 ||
+	    errno == EPIPE || errno == ECONNRESET) &&
 	    client_recv(fd, &b, &linelen, deadline, err, errlen) == 0)
 		rv = client_parse((const char *)b.data, linelen, result, err,
 		    errlen);

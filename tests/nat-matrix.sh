@@ -1,11 +1,14 @@
 #!/bin/sh
+# Not in `make check`: run by hand (sh tests/nat-matrix.sh, as root) while
+# its flake is open: in this five-router setup the full-cone node's
+# STUN transactions sometimes all go unanswered (see issue 5's notes).
 # netcheck behind NATs built with nftables: each node sits behind a router
 # of its own (routing only, full cone, address-restricted cone,
 # port-restricted cone, symmetric), the control server and its STUN
 # responder on two addresses of the "internet" bridge.  Every node must
 # report the mapping and filtering its NAT really has, its public
 # (mapped) address, and publish it as a STUN endpoint candidate.
-. "$(dirname "$0")/../party-lib.sh"
+. "$(dirname "$0")/party-lib.sh"
 
 ok() { echo "ok - $*"; }
 skip() { echo "# SKIP: $*"; exit 77; }
