@@ -70,7 +70,11 @@ party_topology() {
 	chmod 755 "$PT_RUN"
 	ip netns add "$PT_SRV" || pt_fail "ip netns add"
 	ip -n "$PT_SRV" link set lo up
-	ip -n "$PT_SRV" link add "$PT_BR" type bridge || pt_fail "bridge"
+	# A fixed MAC: a bridge without one takes its lowest port's and
+	# changes it as ports join, and neighbours that cached the old one
+	# then lose packets to the server until their ARP entry ages out.
+	ip -n "$PT_SRV" link add "$PT_BR" address 02:00:0a:63:00:01 \
+	    type bridge || pt_fail "bridge"
 	ip -n "$PT_SRV" addr add 10.99.0.1/24 dev "$PT_BR"
 	ip -n "$PT_SRV" link set "$PT_BR" up
 	n=11
