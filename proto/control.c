@@ -203,7 +203,13 @@ addr_in_subnet(const struct prefix *p, const struct addr *a)
 static bool
 endpoint_valid(const struct control_endpoint *e)
 {
-	return (e->kind >= CONTROL_EP_LAN && e->kind <= CONTROL_EP_CONFIGURED &&
+	bool	 kind_ok;
+
+	kind_ok = (e->kind >= CONTROL_EP_LAN &&
+	    e->kind <= CONTROL_EP_PREDICTED) ||
+	    ((e->kind & 0xf0) == CONTROL_EP_STUN_NAT &&
+	    CONTROL_EP_NAT_MAP(e->kind) <= CONTROL_NAT_MAP_DEPENDENT);
+	return (kind_ok &&
 	    af_valid(e->addr.af) && e->port != 0 &&
 	    nonzero(e->addr.bytes, addr_len(e->addr.af)));
 }

@@ -96,6 +96,30 @@ enum control_err {
 #define CONTROL_EP_LAN		1	/* an address of a local interface */
 #define CONTROL_EP_STUN		2	/* the mapping a STUN server saw */
 #define CONTROL_EP_CONFIGURED	3	/* set by the operator */
+/*
+ * A port the node's endpoint-dependent ("symmetric") NAT is expected to
+ * give its next mapping: its allocator looked sequential to netcheck.
+ * Peers probe it and the next CONTROL_EP_PREDICT_SPAN - 1 ports.
+ */
+#define CONTROL_EP_PREDICTED	4
+#define CONTROL_EP_PREDICT_SPAN	16
+/*
+ * STUN-observed, with the NAT's behaviour as netcheck found it:
+ * CONTROL_EP_STUN_NAT | mapping << 2 | filtering.  Peers use it to
+ * choose how to punch and to say why a pair cannot be direct.
+ */
+#define CONTROL_EP_STUN_NAT	0x10
+#define CONTROL_NAT_MAP_UNKNOWN		0
+#define CONTROL_NAT_MAP_INDEPENDENT	1	/* endpoint-independent */
+#define CONTROL_NAT_MAP_DEPENDENT	2	/* address (and port) dependent */
+#define CONTROL_NAT_FILT_UNKNOWN	0
+#define CONTROL_NAT_FILT_INDEPENDENT	1
+#define CONTROL_NAT_FILT_ADDRESS	2	/* address-dependent */
+#define CONTROL_NAT_FILT_PORT		3	/* address-and-port-dependent */
+#define CONTROL_EP_IS_STUN(k)	((k) == CONTROL_EP_STUN || \
+	((k) & 0xf0) == CONTROL_EP_STUN_NAT)
+#define CONTROL_EP_NAT_MAP(k)	(((k) >> 2) & 3)
+#define CONTROL_EP_NAT_FILT(k)	((k) & 3)
 
 #define CONTROL_PARTY_HOST	0x01	/* summary flag: the node hosts it */
 #define CONTROL_MEMBER_ONLINE	0x01	/* member flag */

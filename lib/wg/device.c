@@ -719,6 +719,29 @@ wg_endpoint_store(struct wg_device *dev, struct wg_peer *p,
 	pthread_mutex_unlock(&p->lock);
 }
 
+/*
+ * A new endpoint before any session: the initiation in flight went to
+ * the old one (a path that did not work), so send it again now rather
+ * than after REKEY_TIMEOUT.  Path selection moves endpoints this way.
+ */
+static void
+wg_endpoint_move(struct wg_device *dev, struct wg_peer *p,
+    const struct sockaddr_storage *ss, socklen_t len)
+{
+	struct sockaddr_storage	 old = p->endpoint;
+	socklen_t		 oldlen = p->endpoint_len;
+
+	wg_endpoint_store(dev, p, ss, len);
+	if (oldlen == 0 || (oldlen == p->endpoint_len &&
+	    memcmp(&old, &p->endpoint, oldlen) == 0))
+		return;
+	if (p->kp_current == NULL &&
+	    p->noise.state == WG_HS_INITIATION_SENT) {
+		atomic_store(&p->handshake_sent, 1);	/* long ago */
+		wg_device_kick(dev);
+	}
+}
+
 /* ... and shown as people write them: v4-mapped becomes IPv4 again. */
 void
 wg_endpoint_show(const struct sockaddr_storage *ss, socklen_t len,
@@ -757,7 +780,7 @@ wg_apply_peer(struct wg_device *dev, const struct wg_uapi_peer *up)
 		    NULL : p->psk);
 	}
 	if (up->flags & WG_UAPI_PEER_ENDPOINT)
-		wg_endpoint_store(dev, p, &up->endpoint, up->endpoint_len);
+		wg_endpoint_move(dev, p, &up->endpoint, up->endpoint_len);
 	if (up->flags & WG_UAPI_PEER_KEEPALIVE) {
 		p->keepalive = up->keepalive;
 		/* wireguard-go sends one at once when it is switched on */

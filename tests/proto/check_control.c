@@ -938,7 +938,10 @@ sweep_byte(const char *name, const union control_any *u, size_t off,
 	}
 }
 
-static bool is_kind(unsigned int v) { return (v >= 1 && v <= 3); }
+static bool is_kind(unsigned int v)
+{
+	return ((v >= 1 && v <= 4) || (v >= 0x10 && v <= 0x1b));
+}
 static bool is_bit0(unsigned int v) { return (v <= 1); }
 static bool is_verdict(unsigned int v) { return (v == 1 || v == 2); }
 static bool is_reason(unsigned int v) { return (v >= 1 && v <= 3); }
@@ -1234,8 +1237,14 @@ START_TEST(test_refuse_hello_welcome)
 	u->hello.ep.n = CONTROL_MAX_CANDS + 1;
 	refuse(enc_hello, u, "17 candidates");
 	hello_fixture(u);
-	u->hello.ep.c[0].kind = 4;
-	refuse(enc_hello, u, "kind 4");
+	u->hello.ep.c[0].kind = 5;
+	refuse(enc_hello, u, "kind 5");
+	hello_fixture(u);
+	u->hello.ep.c[0].kind = CONTROL_EP_STUN_NAT | 3 << 2;
+	refuse(enc_hello, u, "STUN with mapping 3");
+	hello_fixture(u);
+	u->hello.ep.c[0].kind = 0x20;
+	refuse(enc_hello, u, "kind 0x20");
 	hello_fixture(u);
 	u->hello.ep.c[0].port = 0;
 	refuse(enc_hello, u, "candidate port 0");
