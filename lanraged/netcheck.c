@@ -16,16 +16,14 @@
  * Filtering goes first: the map2 packet would open an address-restricted
  * NAT to the other address.
  *
- * Datagrams arrive on a data-path thread (the engine's "other" hook);
- * they are queued and handled on the event loop.  A response counts only
- * for the transaction in flight (96 random bits of id).
+ * Answers come through the side channel (sidechan.c) on the event
+ * loop.  A response counts only for the transaction in flight (96
+ * random bits of id).
  */
-#include <sys/eventfd.h>
 #include <sys/socket.h>
 
 #include <errno.h>
 #include <event2/event.h>
-#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,7 +37,6 @@
 #include "lib/wg/device.h"
 #include "proto/stun.h"
 
-#define NC_QUEUE	16	/* datagrams waiting for the loop */
 #define NC_TRIES	3
 #define NC_RTO_MS	250	/* between tries */
 #define NC_REQLEN	104	/* padded: as large as any answer */
@@ -49,22 +46,15 @@
  * by the runs that follow within this time on the same mapping.
  */
 #define NC_FILTER_KEEP	300	/* seconds */
+/* Two mappings at most this far apart: a sequential port allocator. */
+#define NC_SEQUENTIAL_MAX	8
 
 enum nc_step { NC_IDLE, NC_MAP, NC_MAP2, NC_FILT1, NC_FILT2, NC_HAIRPIN };
-
-struct nc_dgram {
-	uint8_t			 buf[STUN_MAXMSG];
-	size_t			 len;
-};
 
 static struct {
 	struct wg_device	*dev;
 	uint16_t		 port;		/* our UDP port */
-	int			 efd;		/* eventfd: datagrams queued */
-	struct event		*ev, *timer;
-	pthread_mutex_t		 lock;		/* guards the queue */
-	struct nc_dgram		 q[NC_QUEUE];
-	size_t			 nq;
+	struct event		*timer;
 	/* the run in progress */
 	enum nc_step		 step;
 	int			 tries;
@@ -85,25 +75,6 @@ static struct {
 } NC;
 
 static void	 nc_step_start(enum nc_step);
-
-/* Data-path thread: keep STUN, wake the loop. */
-static void
-nc_other(const uint8_t *p, size_t len, const struct sockaddr *sa,
-    socklen_t salen, void *arg)
-{
-	uint64_t	 one = 1;
-
-	if (!stun_is_stun(p, len) || len > STUN_MAXMSG)
-		return;
-	pthread_mutex_lock(&NC.lock);
-	if (NC.nq < NC_QUEUE) {
-		memcpy(NC.q[NC.nq].buf, p, len);
-		NC.q[NC.nq++].len = len;
-	}
-	pthread_mutex_unlock(&NC.lock);
-	if (write(NC.efd, &one, sizeof(one)) == -1)
-		return;		/* the counter is full: the loop is awake */
-}
 
 static const char *
 nc_fmt(const struct stun_addr *a, char *s, size_t len)
@@ -375,26 +346,16 @@ nc_response(const struct stun_msg *m)
 	nc_next(step);
 }
 
-static void
-nc_drain(evutil_socket_t fd, short ev, void *arg)
+/* A STUN datagram from the side channel: an answer to the run's request? */
+void
+netcheck_input(const uint8_t *p, size_t len)
 {
-	struct nc_dgram	 q[NC_QUEUE];
 	struct stun_msg	 m;
-	uint64_t	 n;
-	size_t		 i, nq;
 
-	if (read(NC.efd, &n, sizeof(n)) == -1)
-		return;
-	pthread_mutex_lock(&NC.lock);
-	nq = NC.nq;
-	memcpy(q, NC.q, nq * sizeof(q[0]));
-	NC.nq = 0;
-	pthread_mutex_unlock(&NC.lock);
-	for (i = 0; i < nq && NC.step != NC_IDLE; i++)
-		if (stun_decode(q[i].buf, q[i].len, &m) == 0 &&
-		    m.method == STUN_METHOD_BINDING &&
-		    sodium_memcmp(m.txid, NC.txid, STUN_TXIDLEN) == 0)
-			nc_response(&m);
+	if (NC.step != NC_IDLE && stun_decode(p, len, &m) == 0 &&
+	    m.method == STUN_METHOD_BINDING &&
+	    sodium_memcmp(m.txid, NC.txid, STUN_TXIDLEN) == 0)
+		nc_response(&m);
 }
 
 int
@@ -402,31 +363,18 @@ netcheck_init(struct wg_device *dev, uint16_t port)
 {
 	NC.dev = dev;
 	NC.port = port;
-	pthread_mutex_init(&NC.lock, NULL);
-	if ((NC.efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1)
-		return -1;
-	NC.ev = event_new(proc_base(), NC.efd, EV_READ | EV_PERSIST,
-	    nc_drain, NULL);
-	NC.timer = evtimer_new(proc_base(), nc_timeout, NULL);
-	if (NC.ev == NULL || NC.timer == NULL || event_add(NC.ev, NULL) == -1) {
+	if ((NC.timer = evtimer_new(proc_base(), nc_timeout, NULL)) == NULL) {
 		errno = ENOMEM;
 		return -1;
 	}
-	wg_device_set_other(dev, nc_other, NULL);
 	return 0;
 }
 
 void
 netcheck_free(void)
 {
-	if (NC.dev != NULL)
-		wg_device_set_other(NC.dev, NULL, NULL);
-	if (NC.ev != NULL)
-		event_free(NC.ev);
 	if (NC.timer != NULL)
 		event_free(NC.timer);
-	if (NC.efd > 0)
-		close(NC.efd);
 	json_decref(NC.last);
 	memset(&NC, 0, sizeof(NC));
 }
@@ -489,6 +437,54 @@ netcheck_mapped(struct addr *a, uint16_t *port)
 		return false;
 	*a = NC.mapped.addr;
 	*port = NC.mapped.port;
+	return true;
+}
+
+static uint8_t
+nc_map_code(const char *m)
+{
+	if (strcmp(m, "endpoint-independent") == 0)
+		return CONTROL_NAT_MAP_INDEPENDENT;
+	if (strcmp(m, "endpoint-dependent") == 0)
+		return CONTROL_NAT_MAP_DEPENDENT;
+	return CONTROL_NAT_MAP_UNKNOWN;
+}
+
+static uint8_t
+nc_filt_code(const char *f)
+{
+	if (strcmp(f, "endpoint-independent") == 0)
+		return CONTROL_NAT_FILT_INDEPENDENT;
+	if (strcmp(f, "address-dependent") == 0)
+		return CONTROL_NAT_FILT_ADDRESS;
+	if (strcmp(f, "address-and-port-dependent") == 0)
+		return CONTROL_NAT_FILT_PORT;
+	return CONTROL_NAT_FILT_UNKNOWN;
+}
+
+/*
+ * The last run's NAT behaviour as a candidate kind (proto/control.md),
+ * and, for an endpoint-dependent NAT whose two mappings were a few ports
+ * apart in sequence, the port it should give next (0: no guess).
+ */
+bool
+netcheck_nat(uint8_t *kind, uint16_t *predicted)
+{
+	uint8_t	 map, filt;
+	int	 delta;
+
+	*predicted = 0;
+	if (NC.step != NC_IDLE || !NC.mapped.present)
+		return false;
+	map = nc_map_code(NC.mapping);
+	filt = nc_filt_code(NC.filtering);
+	*kind = map == 0 && filt == 0 ? CONTROL_EP_STUN :
+	    CONTROL_EP_STUN_NAT | map << 2 | filt;
+	delta = (int)NC.mapped2.port - (int)NC.mapped.port;
+	if (map == CONTROL_NAT_MAP_DEPENDENT && NC.mapped2.present &&
+	    delta > 0 && delta <= NC_SEQUENTIAL_MAX &&
+	    NC.mapped2.port <= 65535 - delta)
+		*predicted = (uint16_t)(NC.mapped2.port + delta);
 	return true;
 }
 

@@ -118,6 +118,38 @@ bool	 netcheck_failed(void);
 void	 netcheck_forget(void *ctx);
 json_t	*netcheck_json(void);			/* null before the first */
 bool	 netcheck_mapped(struct addr *, uint16_t *port);
+bool	 netcheck_nat(uint8_t *kind, uint16_t *predicted);
+void	 netcheck_input(const uint8_t *, size_t);
+
+/*
+ * sidechan.c: datagrams on the WireGuard socket that are not WireGuard
+ * (STUN, disco) reach netcheck and paths on the event loop.
+ */
+int	 sidechan_init(struct wg_device *);
+void	 sidechan_free(void);
+uint64_t sidechan_dropped(void);
+
+/*
+ * paths.c: disco on the wire (proto/disco.md) and path selection
+ * (pathsel.h) for every peer of the party.
+ */
+int	 paths_init(struct wg_device *, const uint8_t priv[NODE_KEYLEN],
+	    const uint8_t pub[NODE_KEYLEN]);
+void	 paths_free(void);
+/* A member and its published candidates (new, or changed). */
+void	 paths_peer_update(const struct control_member *);
+void	 paths_peer_remove(const uint8_t key[NODE_KEYLEN]);
+/* The endpoint path selection chose; false while there is none. */
+bool	 paths_best(const uint8_t key[NODE_KEYLEN], struct sockaddr_storage *);
+void	 paths_input(const uint8_t *, size_t, const struct sockaddr *,
+	    socklen_t);
+/* This node's NAT changed (a netcheck ended). */
+void	 paths_self_changed(void);
+json_t	*paths_peer_json(const uint8_t key[NODE_KEYLEN]);
+json_t	*paths_stats_json(void);
+/* party.c: path selection moved a peer (use paths_best). */
+void	 party_path_changed(const uint8_t key[NODE_KEYLEN]);
+bool	 party_is_local(const struct addr *);
 
 /*
  * api.c + ctl_server.c: the control socket.  Full class: root and our

@@ -6,6 +6,7 @@
  * change, so a restart brings the tunnels up before the control server
  * answers, and they stay up while it is away.
  */
+#include <sys/param.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -127,15 +128,17 @@ party_addr_set(const struct prefix *want)
 }
 
 /*
- * Where to send first: the first candidate the member published.  Path
- * selection (STUN, disco) replaces this; WireGuard's roaming already
- * follows a peer that answers from elsewhere.
+ * The path disco validated and chose (paths.c); until there is one, the
+ * first candidate the member published, so that a handshake is under
+ * way the moment a path validates (the engine re-sends it there).
  */
 static void
 party_pick_endpoint(const struct control_member *m,
     struct sockaddr_storage *ss)
 {
 	memset(ss, 0, sizeof(*ss));
+	if (paths_best(m->key, ss))
+		return;
 	if (m->ep.n > 0)
 		addr_to_sockaddr(&m->ep.c[0].addr, m->ep.c[0].port, ss);
 }
@@ -238,11 +241,13 @@ party_sync_peers(void)
 		memcpy(set->peers[set->npeers].public_key, P.peers[i].key,
 		    CONTROL_KEYLEN);
 		set->peers[set->npeers++].flags = WG_UAPI_PEER_REMOVE;
+		paths_peer_remove(P.peers[i].key);
 	}
 	for (i = 0; P.st != NULL && i < P.st->nmembers; i++) {
 		m = &P.st->members[i];
 		if (memcmp(m->key, P.pub, NODE_KEYLEN) == 0)
 			continue;
+		paths_peer_update(m);
 		party_set_member(set, m, keepalive);
 		memcpy(now[n].key, m->key, CONTROL_KEYLEN);
 		party_pick_endpoint(m, &now[n++].ep);
@@ -448,6 +453,7 @@ party_peer_json(const struct control_member *m)
 	struct wg_uapi_peer_info pi;
 	char			 a[LR_ADDR_STRLEN], ep[LR_SOCKADDR_STRLEN];
 	json_t			*o, *endpoint = json_null(), *age = json_null();
+	json_t			*path = NULL;
 	struct timespec		 now;
 
 	memset(&pi, 0, sizeof(pi));
@@ -472,6 +478,11 @@ party_peer_json(const struct control_member *m)
 	    "endpoint", endpoint, "handshake_age", age,
 	    "rx_bytes", (json_int_t)pi.rx_bytes,
 	    "tx_bytes", (json_int_t)pi.tx_bytes);
+	/* path, reason, rtt_ms, jitter_ms, loss_pct, candidates... */
+	if (o != NULL && (path = paths_peer_json(m->key)) != NULL &&
+	    json_is_object(path))
+		json_object_update(o, path);
+	json_decref(path);
 	return o;
 }
 
@@ -511,7 +522,7 @@ party_status_json(void)
 	settings_get("name", name, sizeof(name));
 	settings_get("control.key", key, sizeof(key));
 	return json_pack("{s:{s:s, s:o, s:s, s:i}, s:{s:o, s:o, s:s, s:o, "
-	    "s:o}, s:o, s:o, s:o}",
+	    "s:o}, s:o, s:o, s:o, s:o}",
 	    "node", "name", name, "public_key", party_key_json(P.pub),
 	    "interface", P.env.ifname, "listen_port", (int)P.env.port,
 	    "control", "server", *cc_server() != '\0' ?
@@ -521,7 +532,7 @@ party_status_json(void)
 	    "error", err != NULL ? json_string(err) : json_null(),
 	    "retry_in", retry >= 0 ? json_integer(retry) : json_null(),
 	    "party", party_json(), "requests", party_requests_json(),
-	    "netcheck", netcheck_json());
+	    "netcheck", netcheck_json(), "disco", paths_stats_json());
 }
 
 /* Session hooks. */
@@ -916,25 +927,41 @@ party_lan_candidates(struct control_endpoints *ep)
 	freeifaddrs(ifa);
 }
 
+/* Is a one of this host's addresses (as last seen)? */
+bool
+party_is_local(const struct addr *a)
+{
+	uint8_t	 i;
+
+	for (i = 0; i < P.lan.n; i++)
+		if (addr_eq(&P.lan.c[i].addr, a))
+			return true;
+	return false;
+}
+
 /* ... and the address the NAT maps us to, when netcheck found one. */
 static void
 party_candidates(struct control_endpoints *ep)
 {
 	struct addr	 a;
-	uint16_t	 port;
-	uint8_t		 i;
+	uint16_t	 port, predicted;
+	uint8_t		 kind;
 
 	party_lan_candidates(ep);
-	if (!netcheck_mapped(&a, &port))
+	if (!netcheck_mapped(&a, &port) || !netcheck_nat(&kind, &predicted))
 		return;
-	for (i = 0; i < ep->n; i++)
-		if (addr_eq(&ep->c[i].addr, &a) && ep->c[i].port == port)
-			return;		/* no NAT: it is a LAN address */
-	if (ep->n == CONTROL_MAX_CANDS)
-		ep->n--;
-	ep->c[ep->n].kind = CONTROL_EP_STUN;
+	/* No NAT: the same address again, saying so (proto/control.md). */
+	if (party_is_local(&a))
+		predicted = 0;
+	ep->n = MIN(ep->n, CONTROL_MAX_CANDS - (predicted != 0 ? 2 : 1));
+	ep->c[ep->n].kind = kind;
 	ep->c[ep->n].addr = a;
 	ep->c[ep->n++].port = port;
+	if (predicted == 0)
+		return;
+	ep->c[ep->n].kind = CONTROL_EP_PREDICTED;
+	ep->c[ep->n].addr = a;
+	ep->c[ep->n++].port = predicted;
 }
 
 static bool
@@ -1016,6 +1043,13 @@ void
 party_netcheck_done(void)
 {
 	party_ep_check(-1, 0, NULL);
+	paths_self_changed();
+}
+
+void
+party_path_changed(const uint8_t key[NODE_KEYLEN])
+{
+	party_sync_peers();
 }
 
 int
@@ -1109,7 +1143,9 @@ party_start(const struct party_env *env)
 	if (party_set_key() == -1 ||
 	    cc_init(&hooks, P.priv) == -1)
 		return -1;
-	if (netcheck_init(P.env.dev, P.env.port) == -1 ||
+	if (sidechan_init(P.env.dev) == -1 ||
+	    paths_init(P.env.dev, P.priv, P.pub) == -1 ||
+	    netcheck_init(P.env.dev, P.env.port) == -1 ||
 	    (P.ep_ev = evtimer_new(proc_base(), party_ep_check, NULL)) ==
 	    NULL)
 		return -1;
@@ -1137,7 +1173,9 @@ party_stop(void)
 	if (P.ep_ev != NULL)
 		event_free(P.ep_ev);
 	P.ep_ev = NULL;
+	sidechan_free();
 	netcheck_free();
+	paths_free();
 	cc_shutdown();
 	free(P.st);
 	P.st = NULL;
