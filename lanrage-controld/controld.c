@@ -54,6 +54,8 @@ struct controld_conf {
 	unsigned long		 stun_alt_port;	/* 0: none */
 	char			 stun_addrs[CONF_LINE_MAX];
 	unsigned long		 stun_rate;
+	bool			 stun_classic;	/* answer RFC 3489 clients */
+	unsigned long		 stun_classic_rate;
 	struct sockaddr_storage	 ss;	/* listen, parsed */
 	socklen_t		 sslen;
 	struct stund_conf	 stun;	/* the Stun keys, checked */
@@ -88,6 +90,9 @@ static const struct conf_spec controld_specs[] = {
 	CONTROLD_SPEC("StunAddress", CONF_STRING, stun_addrs,
 	    CONTROLD_FIELDSZ(stun_addrs), 0, 0),
 	CONTROLD_SPEC("StunRate", CONF_UINT, stun_rate, 0, 1, 1000000),
+	CONTROLD_SPEC("StunClassic", CONF_BOOL, stun_classic, 0, 0, 0),
+	CONTROLD_SPEC("StunClassicRate", CONF_UINT, stun_classic_rate, 0, 1,
+	    1000000),
 };
 
 /* Fixed session bounds: generous for HELLO, tight for everything else. */
@@ -132,6 +137,26 @@ controld_conf_defaults(struct controld_conf *c)
 	c->stun_port = 3478;
 	c->stun_alt_port = 3479;
 	c->stun_rate = 1000;
+	c->stun_classic = false;
+	c->stun_classic_rate = 50;
+}
+
+/*
+ * RFC 3489 answers always carry CHANGED-ADDRESS, the other address and
+ * port, and clients classify their NAT by the answers from there: a
+ * classic responder needs both, and RFC 3489 knows IPv4 only.
+ */
+static int
+controld_classic_check(const char *path, const struct stund_conf *st,
+    char *err, size_t errlen)
+{
+	if (!st->classic || st->port == 0)
+		return 0;
+	if (st->naddrs == 2 && st->af == AF_INET && st->alt_port != 0)
+		return 0;
+	snprintf(err, errlen, "%s: StunClassic: needs two IPv4 StunAddress "
+	    "values and a StunAltPort", path);
+	return -1;
 }
 
 /*
@@ -152,6 +177,8 @@ controld_stun_check(const char *path, struct controld_conf *c, char *err,
 	st->port = (uint16_t)c->stun_port;
 	st->alt_port = (uint16_t)c->stun_alt_port;
 	st->rate = (unsigned)c->stun_rate;
+	st->classic = c->stun_classic;
+	st->classic_rate = (unsigned)c->stun_classic_rate;
 	if (st->port != 0 && st->alt_port == st->port) {
 		snprintf(err, errlen, "%s: StunAltPort: must differ from "
 		    "StunPort", path);
@@ -167,7 +194,7 @@ controld_stun_check(const char *path, struct controld_conf *c, char *err,
 		st->addrs[st->naddrs++] = list.p[i].addr;
 		st->af = list.p[i].addr.af;
 	}
-	return 0;
+	return controld_classic_check(path, st, err, errlen);
 bad:
 	snprintf(err, errlen, "%s: StunAddress: %.64s: one or two IP "
 	    "addresses of one family", path, c->stun_addrs);

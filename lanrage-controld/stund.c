@@ -6,6 +6,10 @@
  * answer is larger than its request (clients pad with PADDING), and one
  * token bucket bounds the answers of all clients together: a flood of
  * forged sources cannot turn the responder into an amplifier.
+ *
+ * The exception, when the operator turns it on: classic (RFC 3489)
+ * requests, which cannot be padded and get answers two to three times
+ * their size.  A second bucket bounds those on top of the first.
  */
 #include <sys/socket.h>
 
@@ -32,13 +36,21 @@ struct stund_sock {
 	struct stund	*d;
 };
 
+/* A token bucket as deep as one second of answers. */
+struct stund_bucket {
+	unsigned	 rate;		/* answers per second */
+	uint64_t	 tokens;	/* milli-answers */
+	uint64_t	 last_ms;
+};
+
 struct stund {
 	struct stund_conf conf;
 	struct stund_sock socks[STUND_MAX_ADDRS * 2];
 	size_t		 nsocks;
-	uint64_t	 tokens;	/* milli-answers */
-	uint64_t	 last_ms;
+	struct stund_bucket bucket;	/* every answer */
+	struct stund_bucket classic;	/* RFC 3489 answers too */
 	uint64_t	 answered, dropped, limited, small;
+	uint64_t	 c_answered, c_limited;	/* RFC 3489 */
 };
 
 /* A datagram's two ends, as the kernel reported them. */
@@ -59,18 +71,47 @@ stund_now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+static void
+stund_bucket_init(struct stund_bucket *k, unsigned rate)
+{
+	k->rate = rate;
+	k->tokens = (uint64_t)rate * 1000;
+	k->last_ms = stund_now_ms();
+}
+
+static void
+stund_bucket_fill(struct stund_bucket *k, uint64_t now)
+{
+	uint64_t	 cap = (uint64_t)k->rate * 1000;
+
+	k->tokens += (now - k->last_ms) * k->rate;
+	if (k->tokens > cap)
+		k->tokens = cap;
+	k->last_ms = now;
+}
+
 static bool
 stund_take_token(struct stund *d)
 {
-	uint64_t	 now = stund_now_ms(), cap = (uint64_t)d->conf.rate * 1000;
-
-	d->tokens += (now - d->last_ms) * d->conf.rate;
-	if (d->tokens > cap)
-		d->tokens = cap;
-	d->last_ms = now;
-	if (d->tokens < 1000)
+	stund_bucket_fill(&d->bucket, stund_now_ms());
+	if (d->bucket.tokens < 1000)
 		return false;
-	d->tokens -= 1000;
+	d->bucket.tokens -= 1000;
+	return true;
+}
+
+/* A classic answer takes a token from both buckets, or from neither. */
+static bool
+stund_take_classic(struct stund *d)
+{
+	uint64_t	 now = stund_now_ms();
+
+	stund_bucket_fill(&d->bucket, now);
+	stund_bucket_fill(&d->classic, now);
+	if (d->bucket.tokens < 1000 || d->classic.tokens < 1000)
+		return false;
+	d->bucket.tokens -= 1000;
+	d->classic.tokens -= 1000;
 	return true;
 }
 
@@ -149,15 +190,18 @@ stund_new(const struct stund_conf *conf)
 	int		 saved;
 
 	if (conf->port == 0 || conf->rate == 0 ||
-	    conf->naddrs > STUND_MAX_ADDRS || conf->alt_port == conf->port) {
+	    conf->naddrs > STUND_MAX_ADDRS || conf->alt_port == conf->port ||
+	    (conf->classic && (conf->classic_rate == 0 ||
+	    conf->naddrs != 2 || conf->addrs[0].af != AF_INET ||
+	    conf->addrs[1].af != AF_INET || conf->alt_port == 0))) {
 		errno = EINVAL;
 		return NULL;
 	}
 	if ((d = calloc(1, sizeof(*d))) == NULL)
 		return NULL;
 	d->conf = *conf;
-	d->tokens = (uint64_t)conf->rate * 1000;
-	d->last_ms = stund_now_ms();
+	stund_bucket_init(&d->bucket, conf->rate);
+	stund_bucket_init(&d->classic, conf->classic_rate);
 	na = conf->naddrs > 0 ? conf->naddrs : 1;
 	for (ai = 0; ai < na; ai++)
 		for (pi = 0; pi < (conf->alt_port != 0 ? 2u : 1u); pi++)
@@ -211,7 +255,7 @@ stund_recv(int fd, struct stund_dgram *g)
 }
 
 /* Send from s, with source address src when s is a wildcard socket. */
-static void
+static int
 stund_send(struct stund *d, struct stund_sock *s, const struct addr *src,
     const struct stund_dgram *g, const struct buf *b)
 {
@@ -254,10 +298,11 @@ stund_send(struct stund *d, struct stund_sock *s, const struct addr *src,
 			mh.msg_controllen = CMSG_SPACE(sizeof(pi));
 		}
 	}
-	if (sendmsg(s->fd, &mh, 0) == -1)
+	if (sendmsg(s->fd, &mh, 0) == -1) {
 		log_debug("stun: send: %s", strerror(errno));
-	else
-		d->answered++;
+		return -1;
+	}
+	return 0;
 }
 
 static void
@@ -334,7 +379,91 @@ stund_answer(struct stund *d, struct stund_sock *s,
 		d->small++;
 		return;
 	}
-	stund_send(d, out, &src, g, &b);
+	if (stund_send(d, out, &src, g, &b) == 0)
+		d->answered++;
+}
+
+/*
+ * A classic (RFC 3489) Binding response from the socket CHANGE-REQUEST
+ * asks for: MAPPED-ADDRESS the request's source, SOURCE-ADDRESS the
+ * socket it leaves from, CHANGED-ADDRESS the socket of the other address
+ * and the other port than the one the request came to.  stund_new()
+ * made sure that all four sockets exist; the answer is larger than the
+ * request, which the caller's classic bucket allows for.
+ */
+static void
+stund_answer_classic(struct stund *d, struct stund_sock *s,
+    const struct stund_dgram *g, const struct stun_classic *req)
+{
+	struct stun_classic	 resp;
+	struct stund_sock	*out, *alt;
+	struct addr		 src;
+	uint8_t			 mem[STUN_MAXMSG];
+	struct buf		 b;
+	size_t			 ai = s->ai, pi = s->pi;
+	uint16_t		 port;
+
+	if (req->has_change && (req->change & STUN_CHANGE_IP))
+		ai = 1 - ai;
+	if (req->has_change && (req->change & STUN_CHANGE_PORT))
+		pi = 1 - pi;
+	if ((out = stund_sock_at(d, ai, pi)) == NULL ||
+	    (alt = stund_sock_at(d, 1 - s->ai, 1 - s->pi)) == NULL)
+		fatalx("stun: classic: a socket is missing");
+	memset(&resp, 0, sizeof(resp));
+	resp.cls = STUN_SUCCESS;
+	memcpy(resp.txid, req->txid, STUN_CLASSIC_TXIDLEN);
+	addr_from_sockaddr((const struct sockaddr *)&g->src, &src, &port);
+	stund_set_addr(&resp.mapped, &src, port);
+	stund_set_addr(&resp.source, &d->conf.addrs[out->ai],
+	    stund_port(d, out->pi));
+	stund_set_addr(&resp.changed, &d->conf.addrs[alt->ai],
+	    stund_port(d, alt->pi));
+	buf_init_fixed(&b, mem, sizeof(mem));
+	if (stun_classic_encode(&b, &resp) == -1) {
+		log_warn("stun: classic encode");
+		return;
+	}
+	if (stund_send(d, out, &d->conf.addrs[out->ai], g, &b) == 0)
+		d->c_answered++;
+}
+
+/* An RFC 8489 datagram: answered when it is a Binding request. */
+static void
+stund_handle(struct stund *d, struct stund_sock *s,
+    const struct stund_dgram *g)
+{
+	struct stun_msg	 req;
+
+	if (stun_decode(g->buf, g->len, &req) == -1 ||
+	    req.cls != STUN_REQUEST || req.method != STUN_METHOD_BINDING) {
+		d->dropped++;
+		return;
+	}
+	if (!stund_take_token(d)) {
+		d->limited++;
+		return;
+	}
+	stund_answer(d, s, g, &req);
+}
+
+/* An RFC 3489 datagram, StunClassic on: answered when it is a request. */
+static void
+stund_handle_classic(struct stund *d, struct stund_sock *s,
+    const struct stund_dgram *g)
+{
+	struct stun_classic	 req;
+
+	if (stun_classic_decode(g->buf, g->len, &req) == -1 ||
+	    req.cls != STUN_REQUEST) {
+		d->dropped++;
+		return;
+	}
+	if (!stund_take_classic(d)) {
+		d->c_limited++;
+		return;
+	}
+	stund_answer_classic(d, s, g, &req);
 }
 
 static void
@@ -343,24 +472,18 @@ stund_read(evutil_socket_t fd, short ev, void *arg)
 	struct stund_sock	*s = arg;
 	struct stund		*d = s->d;
 	struct stund_dgram	 g;
-	struct stun_msg		 req;
 	int			 i, r;
 
 	for (i = 0; i < STUND_BATCH; i++) {
 		if ((r = stund_recv(s->fd, &g)) == -1)
 			return;		/* EAGAIN, or an ICMP error */
-		if (r == 1 || !stun_is_stun(g.buf, g.len) ||
-		    stun_decode(g.buf, g.len, &req) == -1 ||
-		    req.cls != STUN_REQUEST ||
-		    req.method != STUN_METHOD_BINDING) {
+		if (r == 0 && stun_is_stun(g.buf, g.len))
+			stund_handle(d, s, &g);
+		else if (r == 0 && d->conf.classic &&
+		    stun_is_classic(g.buf, g.len))
+			stund_handle_classic(d, s, &g);
+		else
 			d->dropped++;
-			continue;
-		}
-		if (!stund_take_token(d)) {
-			d->limited++;
-			continue;
-		}
-		stund_answer(d, s, &g, &req);
 	}
 }
 
@@ -392,6 +515,10 @@ stund_free(struct stund *d)
 	    "%llu smaller than their answer", (unsigned long long)d->answered,
 	    (unsigned long long)d->dropped, (unsigned long long)d->limited,
 	    (unsigned long long)d->small);
+	if (d->conf.classic)
+		log_info("stun: classic (RFC 3489): %llu answered, %llu over "
+		    "StunClassicRate", (unsigned long long)d->c_answered,
+		    (unsigned long long)d->c_limited);
 	for (i = 0; i < d->nsocks; i++) {
 		if (d->socks[i].ev != NULL)
 			event_free(d->socks[i].ev);

@@ -3,11 +3,13 @@
  * requests on UDP, answered with the mapped address, and the RFC 5780
  * attributes that let a node tell its NAT's mapping and filtering: a
  * second port (and, with two addresses, a second address) to answer
- * from on CHANGE-REQUEST, and OTHER-ADDRESS naming it.
+ * from on CHANGE-REQUEST, and OTHER-ADDRESS naming it.  Optionally,
+ * classic (RFC 3489) Binding requests of old clients too.
  */
 #ifndef LR_LANRAGE_CONTROLD_STUND_H
 #define LR_LANRAGE_CONTROLD_STUND_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -25,6 +27,14 @@ struct stund_conf {
 	uint16_t	 port;		/* != 0 */
 	uint16_t	 alt_port;	/* 0: none */
 	unsigned	 rate;		/* answers per second, all clients */
+	/*
+	 * Classic (RFC 3489) clients: answered only when set, which needs
+	 * two IPv4 addrs and an alt_port.  Their answers are larger than
+	 * their requests, so classic_rate (answers per second, != 0) bounds
+	 * them on top of rate.
+	 */
+	bool		 classic;
+	unsigned	 classic_rate;
 };
 
 /* Bind every (address, port) pair; NULL with errno.  Before the sandbox. */

@@ -4,7 +4,9 @@
  * FINGERPRINT rules, and an encoder that writes the attributes of a
  * struct stun_msg in one fixed order.  No credentials are checked.  The
  * decoder fills a local struct and copies it out only on success; the
- * encoder undoes a partial write.  Layouts and rules: proto/stun.md.
+ * encoder undoes a partial write.  At the end, the same for classic
+ * STUN (RFC 3489) as struct stun_classic.  Layouts and rules:
+ * proto/stun.md.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -100,6 +102,14 @@ xor_key(const uint8_t *txid, uint8_t *key)
 	memcpy(key + 4, txid, STUN_TXIDLEN);
 }
 
+/* The magic cookie at p: RFC 8489 rather than RFC 3489. */
+static bool
+has_magic(const uint8_t *p)
+{
+	return (get16(p) == STUN_MAGIC >> 16 &&
+	    get16(p + 2) == (STUN_MAGIC & 0xffff));
+}
+
 /* Top bits clear, the magic cookie, a body of whole words that fills p. */
 static bool
 hdr_valid(const uint8_t *p, size_t len)
@@ -110,8 +120,7 @@ hdr_valid(const uint8_t *p, size_t len)
 		return (false);
 	mlen = get16(p + 2);
 	return (mlen % 4 == 0 && mlen == len - STUN_HDRLEN &&
-	    get16(p + 4) == STUN_MAGIC >> 16 &&
-	    get16(p + 6) == (STUN_MAGIC & 0xffff));
+	    has_magic(p + 4));
 }
 
 bool
@@ -233,19 +242,28 @@ dec_error(struct stun_dec *d, const uint8_t *v, size_t n)
 	return (0);
 }
 
+/* CHANGE-REQUEST: 4 bytes, no flag but change IP and change port. */
 static int
-dec_change(struct stun_dec *d, const uint8_t *v, size_t n)
+get_change(const uint8_t *v, size_t n, uint32_t *out)
 {
 	uint32_t	 flags;
 
-	if (d->m.has_change)
-		return (0);
 	if (n != 4)
 		return (-1);
 	flags = (uint32_t)get16(v) << 16 | get16(v + 2);
 	if ((flags & ~(uint32_t)STUN_CHANGE_MASK) != 0)
 		return (-1);
-	d->m.change = flags;
+	*out = flags;
+	return (0);
+}
+
+static int
+dec_change(struct stun_dec *d, const uint8_t *v, size_t n)
+{
+	if (d->m.has_change)
+		return (0);
+	if (get_change(v, n, &d->m.change) == -1)
+		return (-1);
 	d->m.has_change = true;
 	return (0);
 }
@@ -582,5 +600,145 @@ stun_encode(struct buf *b, const struct stun_msg *m)
 	set_len(b, mark, b->len - mark - STUN_HDRLEN);
 	if (m->fingerprint && put_fingerprint(b, mark) == -1)
 		return (wire_undo(b, mark));
+	return (0);
+}
+
+/* ---- classic STUN (RFC 3489) ---- */
+
+#define STUN_CLASSIC_REQUEST	0x0001
+#define STUN_CLASSIC_RESPONSE	0x0101
+
+/* A Binding request or response, no magic cookie, whole words that fill p. */
+static bool
+classic_hdr_valid(const uint8_t *p, size_t len)
+{
+	uint16_t	 type, mlen;
+
+	if (len < STUN_HDRLEN || len > STUN_MAXMSG)
+		return (false);
+	type = get16(p);
+	mlen = get16(p + 2);
+	return ((type == STUN_CLASSIC_REQUEST ||
+	    type == STUN_CLASSIC_RESPONSE) && mlen % 4 == 0 &&
+	    mlen == len - STUN_HDRLEN && !has_magic(p + 4));
+}
+
+bool
+stun_is_classic(const void *p, size_t len)
+{
+	return (classic_hdr_valid(p, len));
+}
+
+/* A plain IPv4 address; the first of each type counts. */
+static int
+classic_addr(const uint8_t *v, size_t n, struct stun_addr *out)
+{
+	struct stun_addr	 a;
+
+	if (out->present)
+		return (0);
+	if (get_addr(v, n, NULL, &a) == -1 || a.addr.af != AF_INET)
+		return (-1);
+	*out = a;
+	return (0);
+}
+
+/* RESPONSE-ADDRESS (it would make us a reflector) and credentials fail. */
+static int
+classic_attr(struct stun_classic *m, uint16_t type, const uint8_t *v,
+    size_t n)
+{
+	switch (type) {
+	case STUN_ATTR_MAPPED_ADDRESS:
+		return (classic_addr(v, n, &m->mapped));
+	case STUN_ATTR_SOURCE_ADDRESS:
+		return (classic_addr(v, n, &m->source));
+	case STUN_ATTR_CHANGED_ADDRESS:
+		return (classic_addr(v, n, &m->changed));
+	case STUN_ATTR_CHANGE_REQUEST:
+		if (m->has_change)
+			return (0);
+		if (get_change(v, n, &m->change) == -1)
+			return (-1);
+		m->has_change = true;
+		return (0);
+	}
+	return (type < 0x8000 ? -1 : 0);
+}
+
+/* The same TLV walk as RFC 8489's, without its integrity stages. */
+static int
+classic_attrs(struct stun_classic *m, struct bufr *r)
+{
+	const uint8_t	*v;
+	uint16_t	 type, n;
+
+	while (bufr_left(r) > 0) {
+		if (bufr_get_u16(r, &type) == -1 ||
+		    bufr_get_u16(r, &n) == -1 ||
+		    (v = bufr_ptr(r, n)) == NULL ||
+		    bufr_skip(r, pad4(n)) == -1 ||
+		    classic_attr(m, type, v, n) == -1)
+			return (-1);
+	}
+	return (0);
+}
+
+int
+stun_classic_decode(const void *p, size_t len, struct stun_classic *out)
+{
+	struct stun_classic	 m;
+	struct bufr		 r;
+	uint16_t		 type;
+
+	if (!classic_hdr_valid(p, len))
+		return (wire_fail(EBADMSG));
+	memset(&m, 0, sizeof(m));
+	bufr_init(&r, p, len);
+	/* Type and length were checked with the header. */
+	if (bufr_get_u16(&r, &type) == -1 || bufr_skip(&r, 2) == -1 ||
+	    bufr_get(&r, m.txid, STUN_CLASSIC_TXIDLEN) == -1 ||
+	    classic_attrs(&m, &r) == -1)
+		return (wire_fail(EBADMSG));
+	m.cls = stun_type_class(type);
+	*out = m;
+	return (0);
+}
+
+static bool
+classic_addr_valid(const struct stun_addr *a)
+{
+	return (!a->present || a->addr.af == AF_INET);
+}
+
+/* What the decoder can produce, and nothing else. */
+static bool
+classic_valid(const struct stun_classic *m)
+{
+	return ((m->cls == STUN_REQUEST || m->cls == STUN_SUCCESS) &&
+	    !has_magic(m->txid) && classic_addr_valid(&m->mapped) &&
+	    classic_addr_valid(&m->source) &&
+	    classic_addr_valid(&m->changed) &&
+	    (!m->has_change ||
+	    (m->change & ~(uint32_t)STUN_CHANGE_MASK) == 0));
+}
+
+int
+stun_classic_encode(struct buf *b, const struct stun_classic *m)
+{
+	size_t	 mark = b->len;
+
+	if (!classic_valid(m))
+		return (wire_fail(EINVAL));
+	if (buf_put_u16(b, stun_type(STUN_METHOD_BINDING, m->cls)) == -1 ||
+	    buf_put_u16(b, 0) == -1 ||
+	    buf_put(b, m->txid, STUN_CLASSIC_TXIDLEN) == -1 ||
+	    put_addr(b, STUN_ATTR_MAPPED_ADDRESS, &m->mapped, NULL) == -1 ||
+	    put_addr(b, STUN_ATTR_SOURCE_ADDRESS, &m->source, NULL) == -1 ||
+	    put_addr(b, STUN_ATTR_CHANGED_ADDRESS, &m->changed, NULL) == -1 ||
+	    (m->has_change && (put_attr_hdr(b, STUN_ATTR_CHANGE_REQUEST,
+	    4) == -1 || buf_put_u32(b, m->change) == -1)))
+		return (wire_undo(b, mark));
+	set_len(b, mark, b->len - mark - STUN_HDRLEN);
 	return (0);
 }

@@ -16,6 +16,9 @@
  * comprehension-required attributes (type < 0x8000) are collected, so a
  * server can answer 420; unknown optional ones are ignored.  Spec and
  * vectors (RFC 5769 included): proto/stun.md.
+ *
+ * Classic STUN (RFC 3489, no magic cookie) has a codec of its own,
+ * stun_classic_*, for the responder's opt-in answers to old clients.
  */
 #ifndef LR_PROTO_STUN_H
 #define LR_PROTO_STUN_H
@@ -47,6 +50,8 @@ enum stun_class {
 /* Attribute types. */
 #define STUN_ATTR_MAPPED_ADDRESS	0x0001
 #define STUN_ATTR_CHANGE_REQUEST	0x0003
+#define STUN_ATTR_SOURCE_ADDRESS	0x0004	/* RFC 3489 */
+#define STUN_ATTR_CHANGED_ADDRESS	0x0005	/* RFC 3489 */
 #define STUN_ATTR_USERNAME		0x0006
 #define STUN_ATTR_MESSAGE_INTEGRITY	0x0008
 #define STUN_ATTR_ERROR_CODE		0x0009
@@ -107,5 +112,42 @@ int	 stun_decode(const void *, size_t, struct stun_msg *m);
 int	 stun_encode(struct buf *, const struct stun_msg *m);
 /* CRC-32 (ISO-HDLC, as FINGERPRINT uses it before the XOR). */
 uint32_t stun_crc32(const void *, size_t);
+
+#define STUN_CLASSIC_TXIDLEN	16
+
+/*
+ * A classic (RFC 3489) Binding request or response: no magic cookie, so
+ * the 16 bytes after type and length are the transaction id; addresses
+ * plain, IPv4 only.  Only what the responder reads and writes: a request
+ * with CHANGE-REQUEST, a response with MAPPED-ADDRESS, SOURCE-ADDRESS
+ * and CHANGED-ADDRESS.  The first four bytes of txid are never the
+ * magic cookie (the message would be RFC 8489's).
+ */
+struct stun_classic {
+	uint8_t		 cls;		/* STUN_REQUEST or STUN_SUCCESS */
+	uint8_t		 txid[STUN_CLASSIC_TXIDLEN];
+	struct stun_addr mapped;	/* MAPPED-ADDRESS */
+	struct stun_addr source;	/* SOURCE-ADDRESS */
+	struct stun_addr changed;	/* CHANGED-ADDRESS */
+	bool		 has_change;
+	uint32_t	 change;	/* STUN_CHANGE_* */
+};
+
+/* Could this datagram be a classic Binding request or response? */
+bool	 stun_is_classic(const void *, size_t);
+/*
+ * Decode a whole datagram; 0, or -1/EBADMSG leaving m untouched.
+ * Stricter than stun_decode(): any other message type, an address that
+ * is not IPv4, or a comprehension-required attribute other than the
+ * four of struct stun_classic is malformed.
+ */
+int	 stun_classic_decode(const void *, size_t, struct stun_classic *m);
+/*
+ * Append m: header, MAPPED-ADDRESS, SOURCE-ADDRESS, CHANGED-ADDRESS,
+ * CHANGE-REQUEST, those that are set.  -1/EINVAL for a struct the
+ * decoder could not have produced, ENOBUFS when it does not fit
+ * (nothing written).
+ */
+int	 stun_classic_encode(struct buf *, const struct stun_classic *m);
 
 #endif

@@ -15,6 +15,12 @@
  *		N datagrams of random bytes, every other one with a STUN
  *		header (magic cookie) and a length that lies; prints
  *		"answers M" (there should be none)
+ *	stun-probe ADDR:PORT classic [ip] [port]
+ *		one classic (RFC 3489) request of 28 bytes, CHANGE-REQUEST
+ *		as asked; prints "mapped A:P", "source A:P", "changed A:P",
+ *		"from A:P" and "size N" (the answer's bytes)
+ *	stun-probe ADDR:PORT classic-flood N
+ *		N classic requests at once, then prints "answers M"
  *
  * A response counts only when it decodes and carries our transaction id.
  * Exit status 0 when an answer came (flood: always), 1 otherwise.
@@ -160,6 +166,97 @@ probe_flood(int fd, const struct sockaddr_storage *ss, socklen_t len,
 }
 
 static int
+send_classic(int fd, const struct sockaddr_storage *ss, socklen_t len,
+    struct stun_classic *m)
+{
+	static const uint8_t	 cookie[4] = { 0x21, 0x12, 0xa4, 0x42 };
+	uint8_t			 mem[STUN_MAXMSG];
+	struct buf		 b;
+
+	m->cls = STUN_REQUEST;
+	m->has_change = true;
+	do
+		randombytes_buf(m->txid, sizeof(m->txid));
+	while (memcmp(m->txid, cookie, sizeof(cookie)) == 0);
+	buf_init_fixed(&b, mem, sizeof(mem));
+	if (stun_classic_encode(&b, m) == -1)
+		return -1;
+	return sendto(fd, b.data, b.len, 0, (const struct sockaddr *)ss,
+	    len) == (ssize_t)b.len ? 0 : -1;
+}
+
+/* The next classic answer to txid within ms: its size, or -1. */
+static ssize_t
+recv_classic(int fd, const uint8_t *txid, int ms, struct stun_classic *m,
+    struct sockaddr_storage *from)
+{
+	struct pollfd	 pfd = { .fd = fd, .events = POLLIN };
+	uint8_t		 buf[STUN_MAXMSG];
+	socklen_t	 flen;
+	ssize_t		 n;
+
+	while (poll(&pfd, 1, ms) == 1) {
+		flen = sizeof(*from);
+		n = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)from,
+		    &flen);
+		if (n > 0 && stun_classic_decode(buf, (size_t)n, m) == 0 &&
+		    m->cls == STUN_SUCCESS && (txid == NULL ||
+		    memcmp(m->txid, txid, STUN_CLASSIC_TXIDLEN) == 0))
+			return n;
+	}
+	return -1;
+}
+
+static int
+probe_classic(int fd, const struct sockaddr_storage *ss, socklen_t len,
+    int argc, char *argv[])
+{
+	struct sockaddr_storage	 from;
+	struct stun_classic	 req, resp;
+	char			 s[LR_SOCKADDR_STRLEN];
+	ssize_t			 n;
+	int			 i;
+
+	memset(&req, 0, sizeof(req));
+	for (i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "ip") == 0)
+			req.change |= STUN_CHANGE_IP;
+		else if (strcmp(argv[i], "port") == 0)
+			req.change |= STUN_CHANGE_PORT;
+	}
+	if (send_classic(fd, ss, len, &req) == -1 ||
+	    (n = recv_classic(fd, req.txid, TIMEOUT_MS, &resp, &from)) == -1) {
+		fprintf(stderr, "stun-probe: no answer\n");
+		return 1;
+	}
+	print_addr("mapped", &resp.mapped);
+	print_addr("source", &resp.source);
+	print_addr("changed", &resp.changed);
+	printf("from %s\n", sockaddr_fmt((struct sockaddr *)&from, s,
+	    sizeof(s)));
+	printf("size %zd\n", n);
+	return 0;
+}
+
+static int
+probe_classic_flood(int fd, const struct sockaddr_storage *ss,
+    socklen_t len, long n)
+{
+	struct sockaddr_storage	 from;
+	struct stun_classic	 req, resp;
+	long			 i, got = 0;
+
+	for (i = 0; i < n; i++) {
+		memset(&req, 0, sizeof(req));
+		send_classic(fd, ss, len, &req);
+	}
+	while (recv_classic(fd, NULL, 1000, &resp, &from) != -1)
+		got++;
+	printf("answers %ld\n", got);
+	return 0;
+}
+
+static int
 probe_garbage(int fd, const struct sockaddr_storage *ss, socklen_t len,
     long n)
 {
@@ -211,5 +308,10 @@ main(int argc, char *argv[])
 		return probe_flood(fd, &ss, len, strtol(argv[3], NULL, 10));
 	if (argc == 4 && strcmp(argv[2], "garbage") == 0)
 		return probe_garbage(fd, &ss, len, strtol(argv[3], NULL, 10));
+	if (argc == 4 && strcmp(argv[2], "classic-flood") == 0)
+		return probe_classic_flood(fd, &ss, len,
+		    strtol(argv[3], NULL, 10));
+	if (argc >= 3 && strcmp(argv[2], "classic") == 0)
+		return probe_classic(fd, &ss, len, argc - 3, argv + 3);
 	return probe_one(fd, &ss, len, argc - 2, argv + 2);
 }

@@ -3,7 +3,8 @@
  * their decoded fields, LANrage's own), round trips of random messages,
  * FINGERPRINT on both sides, truncation at every offset, trailing
  * bytes, bit flips under FINGERPRINT, limits, encoders that refuse
- * invalid structs, and stun_is_stun.
+ * invalid structs, and stun_is_stun; the same for the classic (RFC 3489)
+ * codec and its vectors, and that no datagram is both.
  *
  * The spec is read from $LR_SRCDIR/proto/stun.md, or proto/stun.md
  * relative to the current directory (the repository root under make).
@@ -34,6 +35,10 @@ static const uint8_t	 txid[STUN_TXIDLEN] = {
 static const uint8_t	 rfc_txid[STUN_TXIDLEN] = {
 	0xb7, 0xe7, 0xa7, 0x01, 0xbc, 0x34, 0xd6, 0x86, 0xfa, 0x87, 0xdf, 0xae
 };
+static const uint8_t	 classic_txid[STUN_CLASSIC_TXIDLEN] = {
+	0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb,
+	0xcc, 0xdd, 0xee, 0xff
+};
 
 static void
 vec_load(void)
@@ -49,12 +54,20 @@ vec_find(const char *name)
 	return (tvec_find(vecs, nvecs, "stun.md", name));
 }
 
+/* An RFC 3489 vector, for the classic codec. */
+static bool
+vec_classic(const struct tvec *v)
+{
+	return (strncmp(v->name, "classic", 7) == 0);
+}
+
 /* Byte for byte unless it carries MESSAGE-INTEGRITY or is normalised. */
 static bool
 vec_roundtrips(const struct tvec *v)
 {
 	return (strncmp(v->name, "rfc5769", 7) != 0 &&
-	    strcmp(v->name, "lenient") != 0);
+	    strcmp(v->name, "lenient") != 0 &&
+	    strcmp(v->name, "classic-lenient") != 0);
 }
 
 static bool
@@ -147,6 +160,77 @@ expect_ok(const struct tvec *v)
 	ck_assert_msg(dec_exact(out, b.len, &m2) == 0,
 	    "line %d: re-encoding does not decode", v->line);
 	ck_assert_msg(msg_eq(&m, &m2), "line %d: re-encoding decodes "
+	    "to another message", v->line);
+}
+
+static bool
+classic_eq(const struct stun_classic *a, const struct stun_classic *b)
+{
+	return (a->cls == b->cls &&
+	    memcmp(a->txid, b->txid, STUN_CLASSIC_TXIDLEN) == 0 &&
+	    saddr_eq(&a->mapped, &b->mapped) &&
+	    saddr_eq(&a->source, &b->source) &&
+	    saddr_eq(&a->changed, &b->changed) &&
+	    a->has_change == b->has_change &&
+	    (!a->has_change || a->change == b->change));
+}
+
+static int
+classic_dec_exact(const uint8_t *p, size_t len, struct stun_classic *m)
+{
+	uint8_t	*copy;
+	int	 rc, saved;
+
+	copy = malloc(len > 0 ? len : 1);
+	ck_assert_ptr_nonnull(copy);
+	if (len > 0)
+		memcpy(copy, p, len);
+	rc = stun_classic_decode(copy, len, m);
+	saved = errno;
+	free(copy);
+	errno = saved;
+	return (rc);
+}
+
+static void
+classic_bad(const uint8_t *p, size_t len, const char *what, int line)
+{
+	struct stun_classic	 m, before;
+
+	memset(&m, 0xa5, sizeof(m));
+	before = m;
+	errno = 0;
+	ck_assert_msg(classic_dec_exact(p, len, &m) == -1,
+	    "%s (line %d, %zu bytes): decoded", what, line, len);
+	ck_assert_msg(errno == EBADMSG, "%s (line %d): errno %d", what, line,
+	    errno);
+	ck_assert_msg(memcmp(&m, &before, sizeof(m)) == 0,
+	    "%s (line %d): output touched on failure", what, line);
+}
+
+static void
+classic_ok(const struct tvec *v)
+{
+	struct stun_classic	 m, m2;
+	uint8_t			 out[STUN_MAXMSG];
+	struct buf		 b;
+
+	memset(&m, 0, sizeof(m));
+	ck_assert_msg(classic_dec_exact(v->data, v->len, &m) == 0,
+	    "line %d (%s): does not decode: %s", v->line, v->name,
+	    strerror(errno));
+	ck_assert_msg(stun_is_classic(v->data, v->len),
+	    "line %d: stun_is_classic says no", v->line);
+	buf_init_fixed(&b, out, sizeof(out));
+	ck_assert_msg(stun_classic_encode(&b, &m) == 0,
+	    "line %d: re-encode: %s", v->line, strerror(errno));
+	if (vec_roundtrips(v))
+		ck_assert_msg(b.len == v->len &&
+		    memcmp(out, v->data, v->len) == 0,
+		    "line %d: re-encodes differently", v->line);
+	ck_assert_msg(classic_dec_exact(out, b.len, &m2) == 0,
+	    "line %d: re-encoding does not decode", v->line);
+	ck_assert_msg(classic_eq(&m, &m2), "line %d: re-encoding decodes "
 	    "to another message", v->line);
 }
 
@@ -313,11 +397,13 @@ expect_addr(const struct stun_addr *a, const char *ip, uint16_t port)
 
 START_TEST(test_vectors_present)
 {
-	size_t	 i, nok = 0, nbad = 0, nrt = 0;
+	size_t	 i, nok = 0, nbad = 0, nrt = 0, nclassic = 0;
 
 	vec_load();
 	for (i = 0; i < nvecs; i++) {
-		if (!vecs[i].ok)
+		if (vec_classic(&vecs[i]))
+			nclassic++;
+		else if (!vecs[i].ok)
 			nbad++;
 		else if (vec_roundtrips(&vecs[i]))
 			nrt++;
@@ -330,6 +416,9 @@ START_TEST(test_vectors_present)
 	ck_assert(vec_find("rfc5769-request")->ok);
 	ck_assert(vec_find("rfc5769-ipv4")->ok);
 	ck_assert(vec_find("rfc5769-ipv6")->ok);
+	ck_assert_uint_gt(nclassic, 0);
+	ck_assert(vec_find("classic-debian")->ok);
+	ck_assert(vec_find("classic-response")->ok);
 }
 END_TEST
 
@@ -339,7 +428,12 @@ START_TEST(test_vectors)
 
 	vec_load();
 	for (i = 0; i < nvecs; i++) {
-		if (vecs[i].ok)
+		if (vec_classic(&vecs[i]) && vecs[i].ok)
+			classic_ok(&vecs[i]);
+		else if (vec_classic(&vecs[i]))
+			classic_bad(vecs[i].data, vecs[i].len, "bad vector",
+			    vecs[i].line);
+		else if (vecs[i].ok)
 			expect_ok(&vecs[i]);
 		else
 			expect_bad(vecs[i].data, vecs[i].len, "bad vector",
@@ -357,7 +451,12 @@ START_TEST(test_truncation)
 		if (!vecs[i].ok)
 			continue;
 		for (k = 0; k < vecs[i].len; k++)
-			expect_bad(vecs[i].data, k, "truncated", vecs[i].line);
+			if (vec_classic(&vecs[i]))
+				classic_bad(vecs[i].data, k, "truncated",
+				    vecs[i].line);
+			else
+				expect_bad(vecs[i].data, k, "truncated",
+				    vecs[i].line);
 	}
 }
 END_TEST
@@ -376,7 +475,12 @@ START_TEST(test_trailing)
 		memcpy(p, vecs[i].data, len);
 		for (k = 1; k <= 4; k++) {
 			memset(p + len, k == 4 ? 0x00 : 0xff, k);
-			expect_bad(p, len + k, "trailing bytes", vecs[i].line);
+			if (vec_classic(&vecs[i]))
+				classic_bad(p, len + k, "trailing bytes",
+				    vecs[i].line);
+			else
+				expect_bad(p, len + k, "trailing bytes",
+				    vecs[i].line);
 		}
 	}
 }
@@ -396,7 +500,8 @@ START_TEST(test_bitflips)
 
 	vec_load();
 	for (i = 0; i < nvecs; i++) {
-		if (!vecs[i].ok || vecs[i].len < STUN_HDRLEN + 8 ||
+		if (!vecs[i].ok || vec_classic(&vecs[i]) ||
+		    vecs[i].len < STUN_HDRLEN + 8 ||
 		    get32(vecs[i].data + vecs[i].len - 8) != 0x80280004)
 			continue;
 		n++;
@@ -430,7 +535,7 @@ START_TEST(test_enobufs)
 
 	vec_load();
 	for (i = 0; i < nvecs; i++) {
-		if (!vecs[i].ok)
+		if (!vecs[i].ok || vec_classic(&vecs[i]))
 			continue;
 		ck_assert_int_eq(dec_exact(vecs[i].data, vecs[i].len, &m), 0);
 		buf_init_fixed(&b, out, sizeof(out));
@@ -927,7 +1032,8 @@ START_TEST(test_is_stun)
 	vec_load();
 	for (i = 0; i < nvecs; i++)
 		ck_assert_msg(stun_is_stun(vecs[i].data, vecs[i].len) ==
-		    (strcmp(vecs[i].name, "header") != 0),
+		    (strcmp(vecs[i].name, "header") != 0 &&
+		    !vec_classic(&vecs[i])),
 		    "line %d: stun_is_stun disagrees with the group",
 		    vecs[i].line);
 	len = build(p, 0x0001, NULL, 0, false);
@@ -942,6 +1048,224 @@ START_TEST(test_is_stun)
 	ck_assert(!stun_is_stun(p, 32));
 	p[0] = 4;
 	ck_assert(!stun_is_stun(p, 32));
+}
+END_TEST
+
+/* ---- classic (RFC 3489) ---- */
+
+/* Each codec takes its own vectors and nothing of the other's. */
+START_TEST(test_classic_is_classic)
+{
+	struct stun_msg		 m;
+	struct stun_classic	 c;
+	uint8_t			 p[STUN_MAXMSG];
+	size_t			 i, len;
+
+	vec_load();
+	for (i = 0; i < nvecs; i++) {
+		if (vec_classic(&vecs[i])) {
+			ck_assert_msg(stun_is_classic(vecs[i].data,
+			    vecs[i].len) == (strcmp(vecs[i].name,
+			    "classic-header") != 0), "line %d: "
+			    "stun_is_classic disagrees with the group",
+			    vecs[i].line);
+			expect_bad(vecs[i].data, vecs[i].len, "classic as "
+			    "RFC 8489", vecs[i].line);
+		} else if (strcmp(vecs[i].name, "header") == 0 &&
+		    stun_is_classic(vecs[i].data, vecs[i].len)) {
+			/* A wrong magic cookie: a classic request. */
+			ck_assert_int_eq(classic_dec_exact(vecs[i].data,
+			    vecs[i].len, &c), 0);
+		} else
+			classic_bad(vecs[i].data, vecs[i].len, "RFC 8489 as "
+			    "classic", vecs[i].line);
+	}
+	/* An RFC 8489 Binding request is not classic, even a bare one. */
+	len = build(p, 0x0001, NULL, 0, false);
+	ck_assert(!stun_is_classic(p, len));
+	ck_assert_int_eq(dec_exact(p, len, &m), 0);
+	p[7] ^= 1;
+	ck_assert(stun_is_classic(p, len));
+	ck_assert_int_eq(classic_dec_exact(p, len, &c), 0);
+	ck_assert(!stun_is_classic(NULL, 0));
+}
+END_TEST
+
+START_TEST(test_classic_fields)
+{
+	const struct tvec	*v;
+	struct stun_classic	 m;
+
+	v = vec_find("classic-debian");
+	ck_assert_uint_eq(v->len, 28);
+	ck_assert_int_eq(classic_dec_exact(v->data, v->len, &m), 0);
+	ck_assert_uint_eq(m.cls, STUN_REQUEST);
+	ck_assert_mem_eq(m.txid, v->data + 4, STUN_CLASSIC_TXIDLEN);
+	ck_assert_uint_eq(m.txid[0], 1);	/* stun-client's test I */
+	ck_assert(m.has_change);
+	ck_assert_uint_eq(m.change, 0);
+	ck_assert(!m.mapped.present && !m.source.present &&
+	    !m.changed.present);
+
+	v = vec_find("classic-response");
+	ck_assert_uint_eq(v->len, 56);
+	ck_assert_int_eq(classic_dec_exact(v->data, v->len, &m), 0);
+	ck_assert_uint_eq(m.cls, STUN_SUCCESS);
+	ck_assert_mem_eq(m.txid, classic_txid, STUN_CLASSIC_TXIDLEN);
+	expect_addr(&m.mapped, "203.0.113.7", 51820);
+	expect_addr(&m.source, "198.51.100.1", 3478);
+	expect_addr(&m.changed, "198.51.100.2", 3479);
+	ck_assert(!m.has_change);
+}
+END_TEST
+
+static void
+gen_classic_addr(struct stun_addr *a)
+{
+	memset(a, 0, sizeof(*a));
+	if (rnd() % 3 == 0)
+		return;
+	a->present = true;
+	a->addr.af = AF_INET;
+	put32(a->addr.bytes, rnd());
+	a->port = rnd();
+}
+
+static void
+gen_classic(struct stun_classic *m)
+{
+	size_t	 i;
+
+	memset(m, 0, sizeof(*m));
+	m->cls = rnd() % 2 ? STUN_SUCCESS : STUN_REQUEST;
+	for (i = 0; i < STUN_CLASSIC_TXIDLEN; i++)
+		m->txid[i] = rnd();
+	if (rnd() % 8 == 0)	/* the cookie but for one bit */
+		put32(m->txid, STUN_MAGIC ^ (1u << rnd() % 32));
+	gen_classic_addr(&m->mapped);
+	gen_classic_addr(&m->source);
+	gen_classic_addr(&m->changed);
+	if ((m->has_change = rnd() % 2 == 0))
+		m->change = rnd() & (STUN_CHANGE_IP | STUN_CHANGE_PORT);
+}
+
+START_TEST(test_classic_roundtrip)
+{
+	struct stun_classic	 a, b;
+	uint8_t			 out1[STUN_MAXMSG], out2[STUN_MAXMSG];
+	struct buf		 b1, b2;
+	int			 n;
+
+	for (n = 0; n < ROUNDS; n++) {
+		gen_classic(&a);
+		buf_init_fixed(&b1, out1, sizeof(out1));
+		ck_assert_msg(stun_classic_encode(&b1, &a) == 0,
+		    "round %d: enc: %s", n, strerror(errno));
+		ck_assert_uint_le(b1.len, 64);
+		ck_assert(stun_is_classic(out1, b1.len));
+		ck_assert(!stun_is_stun(out1, b1.len));
+		memset(&b, 0x5a, sizeof(b));
+		ck_assert_msg(classic_dec_exact(out1, b1.len, &b) == 0,
+		    "round %d: dec: %s", n, strerror(errno));
+		ck_assert_msg(classic_eq(&a, &b), "round %d: fields differ",
+		    n);
+		buf_init_fixed(&b2, out2, sizeof(out2));
+		ck_assert_int_eq(stun_classic_encode(&b2, &b), 0);
+		ck_assert(b1.len == b2.len && memcmp(out1, out2, b1.len) == 0);
+	}
+}
+END_TEST
+
+START_TEST(test_classic_enobufs)
+{
+	struct stun_classic	 m;
+	uint8_t			 out[STUN_MAXMSG];
+	struct buf		 b;
+	size_t			 i, cap, need;
+
+	vec_load();
+	for (i = 0; i < nvecs; i++) {
+		if (!vecs[i].ok || !vec_classic(&vecs[i]))
+			continue;
+		ck_assert_int_eq(classic_dec_exact(vecs[i].data, vecs[i].len,
+		    &m), 0);
+		buf_init_fixed(&b, out, sizeof(out));
+		ck_assert_int_eq(stun_classic_encode(&b, &m), 0);
+		need = b.len;
+		for (cap = 0; cap < need; cap++) {
+			buf_init_fixed(&b, out, cap);
+			errno = 0;
+			ck_assert_int_eq(stun_classic_encode(&b, &m), -1);
+			ck_assert_int_eq(errno, ENOBUFS);
+			ck_assert_uint_eq(b.len, 0);
+		}
+	}
+}
+END_TEST
+
+static void
+classic_refuse(const struct stun_classic *m, const char *what)
+{
+	uint8_t		 out[STUN_MAXMSG];
+	struct buf	 b;
+
+	buf_init_fixed(&b, out, sizeof(out));
+	ck_assert_int_eq(buf_put(&b, "ab", 2), 0);
+	errno = 0;
+	ck_assert_msg(stun_classic_encode(&b, m) == -1, "%s: encoded", what);
+	ck_assert_msg(errno == EINVAL, "%s: errno %d", what, errno);
+	ck_assert_msg(b.len == 2, "%s: wrote %zu bytes", what, b.len - 2);
+}
+
+static void
+classic_fixture(struct stun_classic *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->cls = STUN_SUCCESS;
+	memcpy(m->txid, classic_txid, STUN_CLASSIC_TXIDLEN);
+	m->mapped.present = true;
+	m->mapped.addr.af = AF_INET;
+}
+
+START_TEST(test_classic_refuse)
+{
+	struct stun_classic	 m;
+	uint8_t			 out[STUN_MAXMSG];
+	struct buf		 b;
+
+	classic_fixture(&m);
+	m.cls = STUN_ERROR;
+	classic_refuse(&m, "error response");
+	classic_fixture(&m);
+	m.cls = STUN_INDICATION;
+	classic_refuse(&m, "indication");
+	classic_fixture(&m);
+	m.cls = 4;
+	classic_refuse(&m, "class 4");
+	classic_fixture(&m);
+	m.mapped.addr.af = AF_INET6;
+	classic_refuse(&m, "IPv6 MAPPED-ADDRESS");
+	classic_fixture(&m);
+	m.source.present = true;
+	classic_refuse(&m, "SOURCE-ADDRESS without a family");
+	classic_fixture(&m);
+	m.changed.present = true;
+	m.changed.addr.af = AF_UNIX;
+	classic_refuse(&m, "CHANGED-ADDRESS AF_UNIX");
+	classic_fixture(&m);
+	m.has_change = true;
+	m.change = 0x01;
+	classic_refuse(&m, "CHANGE-REQUEST 0x01");
+	classic_fixture(&m);
+	put32(m.txid, STUN_MAGIC);
+	classic_refuse(&m, "txid that starts with the magic cookie");
+	/* Unset fields are not looked at. */
+	classic_fixture(&m);
+	m.change = 0xffffffff;
+	m.source.addr.af = AF_INET6;
+	buf_init_fixed(&b, out, sizeof(out));
+	ck_assert_int_eq(stun_classic_encode(&b, &m), 0);
+	ck_assert_uint_eq(b.len, STUN_HDRLEN + 12);
 }
 END_TEST
 
@@ -992,6 +1316,15 @@ stun_suite(void)
 	tc = tcase_create("encoder");
 	tcase_add_test(tc, test_refuse);
 	tcase_add_test(tc, test_refuse_texts_unknown);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("classic");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_classic_is_classic);
+	tcase_add_test(tc, test_classic_fields);
+	tcase_add_test(tc, test_classic_roundtrip);
+	tcase_add_test(tc, test_classic_enobufs);
+	tcase_add_test(tc, test_classic_refuse);
 	suite_add_tcase(s, tc);
 
 	return (s);
