@@ -147,8 +147,11 @@ void	 paths_input(const uint8_t *, size_t, const struct sockaddr *,
 void	 paths_self_changed(void);
 json_t	*paths_peer_json(const uint8_t key[NODE_KEYLEN]);
 json_t	*paths_stats_json(void);
-/* party.c: path selection moved a peer (use paths_best). */
-void	 party_path_changed(const uint8_t key[NODE_KEYLEN]);
+/*
+ * party.c: path selection moved a peer (use paths_best); force: set the
+ * endpoint even if it is the one set last (WireGuard roamed away).
+ */
+void	 party_path_changed(const uint8_t key[NODE_KEYLEN], bool force);
 bool	 party_is_local(const struct addr *);
 
 /*

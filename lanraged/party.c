@@ -1047,8 +1047,12 @@ party_netcheck_done(void)
 }
 
 void
-party_path_changed(const uint8_t key[NODE_KEYLEN])
+party_path_changed(const uint8_t key[NODE_KEYLEN], bool force)
 {
+	struct party_peer	*have;
+
+	if (force && (have = party_peer_find(key)) != NULL)
+		memset(&have->ep, 0, sizeof(have->ep));	/* differs now */
 	party_sync_peers();
 }
 

@@ -75,6 +75,7 @@ struct pa_peer {
 	/* what the peer says it sees of us */
 	struct sockaddr_storage	 seen_as;
 	uint64_t		 pings_in, pongs_in, probes_sent;
+	uint64_t		 wg_checked_ms;
 };
 
 static struct {
@@ -250,7 +251,7 @@ pa_select(struct pa_peer *pe, uint64_t now, bool tell)
 		log_info("paths: %s: no direct path (%s)", pe->name,
 		    pe->ps.why);
 	if (tell)
-		party_path_changed(pe->key);
+		party_path_changed(pe->key, false);
 }
 
 static void
@@ -268,6 +269,40 @@ pa_expire(struct pa_peer *pe, uint64_t now_us)
 		if ((i = ps_path_find(&pe->ps, (struct sockaddr *)&q->sa)) >= 0)
 			ps_lost(&pe->ps.paths[i], now_us / 1000);
 	}
+}
+
+/*
+ * WireGuard roams: it sends to wherever the peer's last packet came
+ * from, and a host with several addresses may answer from another than
+ * the one we chose.  That is fine while that path lives (it is pinged
+ * as closely as the chosen one); once it is dead, the chosen path is
+ * put back, or the tunnel would wait for a packet that never comes.
+ */
+static void
+pa_check_roamed(struct pa_peer *pe, uint64_t now)
+{
+	struct wg_uapi_peer_info pi;
+	const struct ps_path	*p;
+	char			 a[LR_SOCKADDR_STRLEN], b[LR_SOCKADDR_STRLEN];
+	int			 i;
+
+	pe->wg_checked_ms = now;
+	memset(&pi, 0, sizeof(pi));
+	if (wg_device_peer(PA.dev, pe->key, &pi) == -1)
+		return;
+	free((void *)pi.aips);
+	i = pi.endpoint.ss_family != 0 ? ps_path_find(&pe->ps,
+	    (struct sockaddr *)&pi.endpoint) : -1;
+	pe->ps.in_use = i;
+	if (pe->ps.best < 0 || i == pe->ps.best ||
+	    (i >= 0 && ps_alive(&pe->ps.paths[i])))
+		return;
+	p = &pe->ps.paths[pe->ps.best];
+	log_info("paths: %s: WireGuard went to %s, which %s; back to %s",
+	    pe->name, sockaddr_fmt((struct sockaddr *)&pi.endpoint, a,
+	    sizeof(a)), i >= 0 ? "died" : "is no path of ours",
+	    sockaddr_fmt((struct sockaddr *)&p->sa, b, sizeof(b)));
+	party_path_changed(pe->key, true);
 }
 
 static void
@@ -290,6 +325,8 @@ pa_peer_tick(struct pa_peer *pe, uint64_t now_us)
 	}
 	pa_birthday(pe, now);
 	pa_select(pe, now, true);
+	if (now - pe->wg_checked_ms >= PS_BEST_EVERY)
+		pa_check_roamed(pe, now);
 }
 
 static void

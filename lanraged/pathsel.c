@@ -41,6 +41,7 @@ ps_peer_init(struct ps_peer *pp, uint64_t now)
 {
 	memset(pp, 0, sizeof(*pp));
 	pp->best = -1;
+	pp->in_use = -1;
 	pp->appeared_ms = now;
 }
 
@@ -132,6 +133,7 @@ ps_prune(struct ps_peer *pp)
 	}
 	pp->npaths = j;
 	pp->best = best;
+	pp->in_use = -1;		/* paths.c looks again */
 }
 
 bool
@@ -166,8 +168,9 @@ ps_ping_due(const struct ps_peer *pp, size_t i, uint64_t now)
 
 	if (!ps_alive(p))
 		return ps_punch_due(p, now);
-	return now - p->last_ping_ms >= ((int)i == pp->best ?
-	    PS_BEST_EVERY : PS_OTHER_EVERY);
+	/* the path packets take is watched closely, chosen or not */
+	return now - p->last_ping_ms >= ((int)i == pp->best ||
+	    (int)i == pp->in_use ? PS_BEST_EVERY : PS_OTHER_EVERY);
 }
 
 void
@@ -279,7 +282,8 @@ ps_select(struct ps_peer *pp, uint64_t now)
 	if (cand == -1)
 		snprintf(pp->why, sizeof(pp->why), "the path died");
 	else if (cur == NULL)
-		snprintf(pp->why, sizeof(pp->why), "first path");
+		snprintf(pp->why, sizeof(pp->why), pp->direct_ms == 0 ?
+		    "first path" : "a path came back");
 	else if (!ps_alive(cur))
 		snprintf(pp->why, sizeof(pp->why), "the path died");
 	else if (ps_class(&pp->paths[cand]) < ps_class(cur))
@@ -406,7 +410,10 @@ bool
 ps_birthday_wanted(const struct ps_peer *pp, const struct ps_nat *self,
     uint64_t now)
 {
+	/* a more open self meets a symmetric peer without guessing */
 	return pp->best < 0 && ps_symmetric(&pp->nat) &&
-	    self->known && !ps_symmetric(self) &&
+	    self->known && self->behind && !ps_symmetric(self) &&
+	    self->filtering != CONTROL_NAT_FILT_INDEPENDENT &&
+	    self->filtering != CONTROL_NAT_FILT_ADDRESS &&
 	    now - pp->appeared_ms >= PS_PUNCH_FAST_MS;
 }

@@ -61,6 +61,8 @@ struct ps_peer {
 	struct ps_path		 paths[PS_MAX_PATHS];
 	size_t			 npaths;
 	int			 best;		/* index, or -1 */
+	int			 in_use;	/* WireGuard's endpoint, or -1:
+						   roaming may differ from best */
 	struct ps_nat		 nat;		/* the peer's, from its kinds */
 	uint64_t		 appeared_ms;	/* candidates first known */
 	uint64_t		 direct_ms;	/* first validated (0: not yet) */
