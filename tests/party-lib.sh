@@ -6,7 +6,9 @@
 #   party_topology                  namespaces, bridge, veths, addresses
 #   party_controld                  key, config, start (PT_PUB: server key)
 #   party_controld_kill             kill -9 (leaves its database)
-#   party_nat_node X K TYPE         node X behind router lrp$$rX, LAN K
+#   party_nat_node X K TYPE         node X behind router lrp$$rK, LAN K
+#   party_nat_join X K N            node X on router K's LAN, 192.168.K.N
+#   party_double_nat_node X K       node X behind two port-restricted NATs
 #   party_node X                    netd + lanraged in node X (a, b or c)
 #   party_node_stop X               SIGTERM lanraged of X, wait for it
 #   ctl X ARGS...                   lanragectl against X's control socket
@@ -17,8 +19,11 @@
 # bridge itself.  party_nat_node puts one behind a NAT router instead:
 # TYPE open (routing only), fullcone, addrcone (address-restricted),
 # portcone (port-restricted: plain masquerade) or symmetric (a random
-# port per destination).  Router X: 10.99.0.(20+K) on the bridge,
-# 192.168.K.1 on the LAN; node X: 192.168.K.2.  All with nftables.
+# port per destination).  Router K: 10.99.0.(20+K) on the bridge,
+# 192.168.K.1 on the LAN (a bridge); its first node 192.168.K.2 (inbound
+# port 51820 goes there), the next ones .3, .4 ...  A double NAT puts
+# router K behind an outer one (lrp$$oK: 10.99.0.(20+K), LAN
+# 100.64.K.0/24).  All with nftables.
 #
 # Addresses: server 10.99.0.1, node a .11, b .12, c .13; controld on
 # port 8667; party members get 10.66.0.0/16 from controld.
@@ -65,7 +70,8 @@ pt_cleanup() {
 }
 
 party_topology() {
-	trap pt_cleanup EXIT INT TERM
+	trap pt_cleanup EXIT
+	trap 'exit 143' INT TERM	# through the EXIT trap, and stop there
 	PT_RUN=$(mktemp -d /tmp/lanrage-party.XXXXXX)
 	chmod 755 "$PT_RUN"
 	ip netns add "$PT_SRV" || pt_fail "ip netns add"
@@ -111,41 +117,89 @@ pt_nat_rules() {
 		post="oifname wan masquerade fully-random" ;;
 	*)	pt_fail "unknown NAT type $type" ;;
 	esac
+	# Like a home router, drop what comes in unasked for the router
+	# itself: delivered (to no socket) it would leave a conntrack entry
+	# that makes masquerade move the node's next mapping to another port.
 	cat <<EOF_NFT
 table ip nat {
 	set seen { type ipv4_addr; flags dynamic, timeout; timeout 120s; }
 	chain pre { type nat hook prerouting priority -100; $pre; }
 	chain post { type nat hook postrouting priority 100; $post; }
 }
+table ip filter {
+	chain input { type filter hook input priority 0; iifname "wan" ct state new drop; }
+}
 EOF_NFT
 }
 
-party_nat_node() {
-	x=$1 k=$2 type=$3 ns=lrp$$$1 r=lrp$$r$1
+# pt_router NS WAN_IF_ADDR LAN_PREFIX: a router namespace whose LAN is a
+# bridge (fixed MAC, see party_topology); the caller links its wan.
+pt_router() {
+	PT_ROUTERS="$PT_ROUTERS $1"
+	ip netns add "$1" || pt_fail "netns $1"
+	ip -n "$1" link set lo up
+	ip -n "$1" link add lan address 02:00:c0:a8:00:01 type bridge
+	ip -n "$1" addr add "$2" dev lan
+	ip -n "$1" link set lan up
+	ip netns exec "$1" sysctl -qw net.ipv4.ip_forward=1
+}
+
+# pt_lan_node X R ADDR GW: node X's namespace on router R's LAN.
+pt_lan_node() {
+	x=$1 ns=lrp$$$1
 	PT_NODES="$PT_NODES $x"
-	PT_ROUTERS="$PT_ROUTERS $r"
-	ip netns add "$r" && ip netns add "$ns" || pt_fail "netns for $x"
-	ip -n "$r" link set lo up
+	ip netns add "$ns" || pt_fail "netns for $x"
 	ip -n "$ns" link set lo up
-	ip link add "lrpw$$$x" netns "$PT_SRV" type veth peer name wan \
-	    netns "$r" || pt_fail "wan veth for $x"
-	ip -n "$PT_SRV" link set "lrpw$$$x" master "$PT_BR" up
-	ip -n "$r" addr add "10.99.0.$((20 + k))/24" dev wan
-	ip -n "$r" link set wan up
-	ip link add lan netns "$r" type veth peer name eth0 netns "$ns" ||
-	    pt_fail "lan veth for $x"
-	ip -n "$r" addr add "192.168.$k.1/24" dev lan
-	ip -n "$r" link set lan up
-	ip -n "$ns" addr add "192.168.$k.2/24" dev eth0
+	ip link add "lrpl$$$x" netns "$2" type veth peer name eth0 \
+	    netns "$ns" || pt_fail "lan veth for $x"
+	ip -n "$2" link set "lrpl$$$x" master lan up
+	ip -n "$ns" addr add "$3/24" dev eth0
 	ip -n "$ns" link set eth0 up
-	ip -n "$ns" route add default via "192.168.$k.1"
-	ip netns exec "$r" sysctl -qw net.ipv4.ip_forward=1
+	ip -n "$ns" route add default via "$4"
+}
+
+# pt_wan R TAG ADDR: router R's wan on the bridge (veth lrpw$$TAG).
+pt_wan() {
+	ip link add "lrpw$$$2" netns "$PT_SRV" type veth peer name wan \
+	    netns "$1" || pt_fail "wan veth for $1"
+	ip -n "$PT_SRV" link set "lrpw$$$2" master "$PT_BR" up
+	ip -n "$1" addr add "$3/24" dev wan
+	ip -n "$1" link set wan up
+}
+
+party_nat_node() {
+	x=$1 k=$2 type=$3 r=lrp$$r$2
+	pt_router "$r" "192.168.$k.1/24"
+	pt_wan "$r" "r$k" "10.99.0.$((20 + k))"
+	pt_lan_node "$x" "$r" "192.168.$k.2" "192.168.$k.1"
 	if [ "$type" = open ]; then
 		ip -n "$PT_SRV" route add "192.168.$k.0/24" via "10.99.0.$((20 + k))"
 	else
 		pt_nat_rules "$type" "192.168.$k.2" |
 		    ip netns exec "$r" nft -f - || pt_fail "nft for $x ($type)"
 	fi
+}
+
+party_nat_join() {
+	pt_lan_node "$1" "lrp$$r$2" "192.168.$2.$3" "192.168.$2.1"
+}
+
+party_double_nat_node() {
+	x=$1 k=$2 o=lrp$$o$2 r=lrp$$r$2
+	pt_router "$o" "100.64.$k.1/24"
+	pt_wan "$o" "o$k" "10.99.0.$((20 + k))"
+	pt_nat_rules portcone "" | ip netns exec "$o" nft -f - ||
+	    pt_fail "nft for the outer NAT of $x"
+	pt_router "$r" "192.168.$k.1/24"
+	ip link add "lrpd$$$x" netns "$o" type veth peer name wan netns "$r" ||
+	    pt_fail "inner wan for $x"
+	ip -n "$o" link set "lrpd$$$x" master lan up
+	ip -n "$r" addr add "100.64.$k.2/24" dev wan
+	ip -n "$r" link set wan up
+	ip -n "$r" route add default via "100.64.$k.1"
+	pt_nat_rules portcone "" | ip netns exec "$r" nft -f - ||
+	    pt_fail "nft for the inner NAT of $x"
+	pt_lan_node "$x" "$r" "192.168.$k.2" "192.168.$k.1"
 }
 
 party_controld() {

@@ -722,7 +722,10 @@ wg_endpoint_store(struct wg_device *dev, struct wg_peer *p,
 /*
  * A new endpoint before any session: the initiation in flight went to
  * the old one (a path that did not work), so send it again now rather
- * than after REKEY_TIMEOUT.  Path selection moves endpoints this way.
+ * than after REKEY_TIMEOUT.  Path selection moves endpoints this way,
+ * on both nodes at once; two initiations that cross each supersede the
+ * other's (both nodes end as unconfirmed responders until the retry),
+ * so only the node with the lower public key sends at once.
  */
 static void
 wg_endpoint_move(struct wg_device *dev, struct wg_peer *p,
@@ -736,7 +739,8 @@ wg_endpoint_move(struct wg_device *dev, struct wg_peer *p,
 	    memcmp(&old, &p->endpoint, oldlen) == 0))
 		return;
 	if (p->kp_current == NULL &&
-	    p->noise.state == WG_HS_INITIATION_SENT) {
+	    p->noise.state == WG_HS_INITIATION_SENT &&
+	    memcmp(dev->local.public_key, p->public_key, WG_KEY_LEN) < 0) {
 		atomic_store(&p->handshake_sent, 1);	/* long ago */
 		wg_device_kick(dev);
 	}
