@@ -12,7 +12,7 @@
 #include "lanragectl/lanragectl.h"
 #include "lib/log.h"
 
-#define PEER_COLS	6
+#define PEER_COLS	9
 
 /* One table cell: borrowed text or a formatted number, and a suffix. */
 struct cell {
@@ -23,9 +23,10 @@ struct cell {
 };
 
 static const char	*peer_head[PEER_COLS] = {
-	"NAME", "ADDRESS", "ENDPOINT", "HANDSHAKE", "RX", "TX"
+	"NAME", "ADDRESS", "ENDPOINT", "PATH", "RTT", "HANDSHAKE", "RX", "TX",
+	"WHY"
 };
-static const int	 peer_right[PEER_COLS] = { 0, 0, 0, 0, 1, 1 };
+static const int	 peer_right[PEER_COLS] = { 0, 0, 0, 0, 1, 0, 1, 1, 0 };
 
 /* A count or an age: a non-negative JSON number. */
 static int
@@ -265,6 +266,18 @@ cell_handshake(struct cell *c, json_t *v)
 	}
 }
 
+/* Milliseconds, as a JSON number; "-" without one. */
+static void
+cell_ms(struct cell *c, json_t *v)
+{
+	if (!json_is_number(v) || json_number_value(v) < 0) {
+		cell_text(c, "-");
+		return;
+	}
+	snprintf(c->buf, sizeof(c->buf), "%.1f ms", json_number_value(v));
+	cell_text(c, c->buf);
+}
+
 /* An offline peer's endpoint is stale; say offline instead. */
 static void
 peer_row(struct cell *row, json_t *peer)
@@ -277,9 +290,12 @@ peer_row(struct cell *row, json_t *peer)
 		cell_text(&row[2], "offline");
 	else
 		cell_value(&row[2], json_object_get(peer, "endpoint"));
-	cell_handshake(&row[3], json_object_get(peer, "handshake_age"));
-	cell_size(&row[4], json_object_get(peer, "rx_bytes"));
-	cell_size(&row[5], json_object_get(peer, "tx_bytes"));
+	cell_value(&row[3], json_object_get(peer, "path"));
+	cell_ms(&row[4], json_object_get(peer, "rtt_ms"));
+	cell_handshake(&row[5], json_object_get(peer, "handshake_age"));
+	cell_size(&row[6], json_object_get(peer, "rx_bytes"));
+	cell_size(&row[7], json_object_get(peer, "tx_bytes"));
+	cell_value(&row[8], json_object_get(peer, "reason"));
 }
 
 static size_t
