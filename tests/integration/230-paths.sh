@@ -126,12 +126,11 @@ dist=$(sort -n "$PT_RUN/ttfp" | awk '{ v[NR] = $1 } END {
 ok "time to first packet over 27 direct pairs: $dist"
 sed 's/^/# /' "$PT_RUN/ttfp" | sort -n -k2 | tr '\n' ' ' | fold -w 76 -s
 echo
-# The target: under 300 ms.  Nine nodes on two cores: nine in ten pairs
-# must make it, and none may need WireGuard's 5 s handshake retry.
-p90=$(sort -n "$PT_RUN/ttfp" | awk '{ v[NR] = $1 } END { print v[int(NR * 0.9 + 0.5)] }')
-[ "$p90" -lt 300 ] || pt_fail "p90 $p90 ms, target 300"
+# No pair may need WireGuard's 5 s handshake retry; the 300 ms target
+# is bench/paths.sh's to measure (TTFP_OUT collects the samples).
 slow=$(awk '$1 >= 5000' "$PT_RUN/ttfp")
 [ -z "$slow" ] || pt_fail "a pair took five seconds or more: $slow"
+[ -z "${TTFP_OUT:-}" ] || cat "$PT_RUN/ttfp" >>"$TTFP_OUT"
 
 # path_of X Y: "path|reason" of X's view of Y
 path_of() {
