@@ -3,6 +3,7 @@
 # (POSIX sh); needs root.  Every name carries $$ so parallel runs do not
 # collide; the EXIT trap removes the namespaces and the run directory.
 #
+#   party_require [CMD...]          skip (77) without root, TUN, binaries, jq, CMD
 #   party_topology                  namespaces, bridge, veths, addresses
 #   party_controld                  key, config, start (PT_PUB: server key)
 #   party_controld_kill             kill -9 (leaves its database)
@@ -41,6 +42,22 @@ PT_PUB=
 PT_CONTROLD_PID=
 PT_NODES=""
 PT_ROUTERS=""
+
+ok() { echo "ok - $*"; }
+skip() { echo "# SKIP: $*"; exit 77; }
+
+# party_require [COMMAND...]: skip unless root, TUN, the binaries, jq
+# and the commands named are there.
+party_require() {
+	[ "$(id -u)" = 0 ] || skip "needs root"
+	[ -c /dev/net/tun ] || skip "no /dev/net/tun"
+	for b in "$PT_NETD" "$PT_LANRAGED" "$PT_CONTROLD" "$PT_CTL"; do
+		[ -x "$b" ] || skip "no $b"
+	done
+	for c in jq "$@"; do
+		command -v "$c" >/dev/null || skip "no $c"
+	done
+}
 
 pt_fail() {
 	echo "not ok - $*"

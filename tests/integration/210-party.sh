@@ -7,15 +7,7 @@
 # restarted node keeps its key and its address; the read-only class.
 . "$(dirname "$0")/../party-lib.sh"
 
-ok() { echo "ok - $*"; }
-skip() { echo "# SKIP: $*"; exit 77; }
-
-[ "$(id -u)" = 0 ] || skip "needs root"
-[ -c /dev/net/tun ] || skip "no /dev/net/tun"
-for b in "$PT_NETD" "$PT_LANRAGED" "$PT_CONTROLD" "$PT_CTL"; do
-	[ -x "$b" ] || skip "no $b"
-done
-command -v jq >/dev/null || skip "no jq"
+party_require
 
 PT_GROUP=65532			# the read-only class
 party_topology

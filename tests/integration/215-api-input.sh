@@ -12,15 +12,8 @@
 
 RAW=$(pwd)/$BUILD/tests/integration/ctl-raw
 
-ok() { echo "ok - $*"; }
-skip() { echo "# SKIP: $*"; exit 77; }
-
-[ "$(id -u)" = 0 ] || skip "needs root"
-[ -c /dev/net/tun ] || skip "no /dev/net/tun"
-for b in "$PT_NETD" "$PT_LANRAGED" "$PT_CTL" "$RAW"; do
-	[ -x "$b" ] || skip "no $b"
-done
-command -v jq >/dev/null || skip "no jq"
+party_require
+[ -x "$RAW" ] || skip "no $RAW"
 
 party_topology
 party_node a

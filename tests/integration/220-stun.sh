@@ -11,13 +11,8 @@
 
 PROBE=$(pwd)/$BUILD/tests/integration/stun-probe
 
-ok() { echo "ok - $*"; }
-skip() { echo "# SKIP: $*"; exit 77; }
-
-[ "$(id -u)" = 0 ] || skip "needs root"
-for b in "$PT_CONTROLD" "$PROBE"; do
-	[ -x "$b" ] || skip "no $b"
-done
+party_require
+[ -x "$PROBE" ] || skip "no $PROBE"
 
 PT_CONTROLD_EXTRA='StunAddress = 10.99.0.1, 10.99.0.2
 StunPort = 3478

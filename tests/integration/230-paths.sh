@@ -9,16 +9,7 @@
 # and the peer moves to another without a new handshake.
 . "$(dirname "$0")/../party-lib.sh"
 
-ok() { echo "ok - $*"; }
-skip() { echo "# SKIP: $*"; exit 77; }
-
-[ "$(id -u)" = 0 ] || skip "needs root"
-[ -c /dev/net/tun ] || skip "no /dev/net/tun"
-for b in "$PT_NETD" "$PT_LANRAGED" "$PT_CONTROLD" "$PT_CTL"; do
-	[ -x "$b" ] || skip "no $b"
-done
-command -v jq >/dev/null || skip "no jq"
-command -v nft >/dev/null || skip "no nft"
+party_require nft
 
 PT_DIRECT="o"
 PT_CONTROLD_EXTRA='StunAddress = 10.99.0.1, 10.99.0.2'

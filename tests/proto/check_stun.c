@@ -103,9 +103,24 @@ msg_eq(const struct stun_msg *a, const struct stun_msg *b)
 	    a->fingerprint == b->fingerprint);
 }
 
+/* Either decoder, with the message as an opaque buffer. */
+typedef int (*dec_fn)(const uint8_t *, size_t, void *);
+
+static int
+dec_msg(const uint8_t *p, size_t len, void *m)
+{
+	return (stun_decode(p, len, m));
+}
+
+static int
+dec_classic(const uint8_t *p, size_t len, void *m)
+{
+	return (stun_classic_decode(p, len, m));
+}
+
 /* Decode from an exact-size heap copy, so that ASan sees any overread. */
 static int
-dec_exact(const uint8_t *p, size_t len, struct stun_msg *m)
+dec_copy(dec_fn dec, const uint8_t *p, size_t len, void *m)
 {
 	uint8_t	*copy;
 	int	 rc, saved;
@@ -114,27 +129,50 @@ dec_exact(const uint8_t *p, size_t len, struct stun_msg *m)
 	ck_assert_ptr_nonnull(copy);
 	if (len > 0)
 		memcpy(copy, p, len);
-	rc = stun_decode(copy, len, m);
+	rc = dec(copy, len, m);
 	saved = errno;
 	free(copy);
 	errno = saved;
 	return (rc);
 }
 
-static void
-expect_bad(const uint8_t *p, size_t len, const char *what, int line)
+static int
+dec_exact(const uint8_t *p, size_t len, struct stun_msg *m)
 {
-	struct stun_msg	 m, before;
+	return (dec_copy(dec_msg, p, len, m));
+}
+
+static int
+classic_dec_exact(const uint8_t *p, size_t len, struct stun_classic *m)
+{
+	return (dec_copy(dec_classic, p, len, m));
+}
+
+/* Refused with EBADMSG, the output (size bytes) untouched. */
+static void
+refused(dec_fn dec, size_t size, const uint8_t *p, size_t len,
+    const char *what, int line)
+{
+	union {
+		struct stun_msg		 msg;
+		struct stun_classic	 classic;
+	}			 m, before;
 
 	memset(&m, 0xa5, sizeof(m));
 	before = m;
 	errno = 0;
-	ck_assert_msg(dec_exact(p, len, &m) == -1,
+	ck_assert_msg(dec_copy(dec, p, len, &m) == -1,
 	    "%s (line %d, %zu bytes): decoded", what, line, len);
 	ck_assert_msg(errno == EBADMSG, "%s (line %d): errno %d", what, line,
 	    errno);
-	ck_assert_msg(memcmp(&m, &before, sizeof(m)) == 0,
+	ck_assert_msg(memcmp(&m, &before, size) == 0,
 	    "%s (line %d): output touched on failure", what, line);
+}
+
+static void
+expect_bad(const uint8_t *p, size_t len, const char *what, int line)
+{
+	refused(dec_msg, sizeof(struct stun_msg), p, len, what, line);
 }
 
 static void
@@ -175,37 +213,11 @@ classic_eq(const struct stun_classic *a, const struct stun_classic *b)
 	    (!a->has_change || a->change == b->change));
 }
 
-static int
-classic_dec_exact(const uint8_t *p, size_t len, struct stun_classic *m)
-{
-	uint8_t	*copy;
-	int	 rc, saved;
-
-	copy = malloc(len > 0 ? len : 1);
-	ck_assert_ptr_nonnull(copy);
-	if (len > 0)
-		memcpy(copy, p, len);
-	rc = stun_classic_decode(copy, len, m);
-	saved = errno;
-	free(copy);
-	errno = saved;
-	return (rc);
-}
-
 static void
 classic_bad(const uint8_t *p, size_t len, const char *what, int line)
 {
-	struct stun_classic	 m, before;
-
-	memset(&m, 0xa5, sizeof(m));
-	before = m;
-	errno = 0;
-	ck_assert_msg(classic_dec_exact(p, len, &m) == -1,
-	    "%s (line %d, %zu bytes): decoded", what, line, len);
-	ck_assert_msg(errno == EBADMSG, "%s (line %d): errno %d", what, line,
-	    errno);
-	ck_assert_msg(memcmp(&m, &before, sizeof(m)) == 0,
-	    "%s (line %d): output touched on failure", what, line);
+	refused(dec_classic, sizeof(struct stun_classic), p, len, what,
+	    line);
 }
 
 static void
