@@ -37,7 +37,8 @@
 
 #define PA_TICK_MS		50
 #define PA_PENDING		128	/* pings awaiting a pong, per peer */
-#define PA_SEEN			64	/* PING txids answered, per peer */
+#define PA_SEEN			256	/* PING txids answered, per peer: more
+				   than a minute of them */
 #define PA_RATE			200	/* disco datagrams/s taken per peer */
 #define PA_BURST		400
 #define PA_PROBE_TAG		8	/* txid bytes naming a probe round */
