@@ -683,8 +683,8 @@ paths_peer_json(const uint8_t key[NODE_KEYLEN])
 		json_array_append_new(cands, pa_path_json(pe, i));
 	p = pe->ps.best >= 0 ? &pe->ps.paths[pe->ps.best] : NULL;
 	loss = p != NULL ? ps_loss_pct(p) : -1;
-	o = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o}",
-	    "path", p != NULL ? "direct" : "none",
+	o = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, "
+	    "s:o}", "path", p != NULL ? "direct" : "none",
 	    "reason", reason, "nat", ps_nat_name(&pe->ps.nat),
 	    "switched", pe->ps.why,
 	    "rtt_ms", pa_ms(p != NULL ? p->srtt_us : 0, p != NULL),
@@ -696,6 +696,8 @@ paths_peer_json(const uint8_t key[NODE_KEYLEN])
 	    "seen_as", pe->seen_as.ss_family != 0 ? json_string(sockaddr_fmt(
 	    (struct sockaddr *)&pe->seen_as, seen, sizeof(seen))) :
 	    json_null(),
+	    "predicted_port", pe->predicted != 0 ?
+	    json_integer(pe->predicted) : json_null(),
 	    "candidates", cands);
 	return o;
 }

@@ -19,8 +19,8 @@
 # PT_DIRECT (default "a b c"): the nodes party_topology puts on the
 # bridge itself.  party_nat_node puts one behind a NAT router instead:
 # TYPE open (routing only), fullcone, addrcone (address-restricted),
-# portcone (port-restricted: plain masquerade) or symmetric (a random
-# port per destination).  Router K: 10.99.0.(20+K) on the bridge,
+# portcone (port-restricted: plain masquerade), symmetric (a random
+# port per destination) or symseq (symmetric, ports in sequence).  Router K: 10.99.0.(20+K) on the bridge,
 # 192.168.K.1 on the LAN (a bridge); its first node 192.168.K.2 (inbound
 # port 51820 goes there), the next ones .3, .4 ...  A double NAT puts
 # router K behind an outer one (lrp$$oK: 10.99.0.(20+K), LAN
@@ -115,9 +115,10 @@ party_topology() {
 	done
 }
 
-# The NAT rules of a router (nft, table ip nat), for the node at $2.
+# The NAT rules of a router (nft, table ip nat), for the node at $2; $3
+# is the router's wan address (symseq needs it).
 pt_nat_rules() {
-	type=$1 node=$2
+	type=$1 node=$2 wan=${3:-}
 	case $type in
 	open)	return 0 ;;
 	fullcone)
@@ -132,6 +133,12 @@ pt_nat_rules() {
 	symmetric)
 		pre=""
 		post="oifname wan masquerade fully-random" ;;
+	symseq)	# symmetric, but each new UDP mapping takes the next port
+		# (a map: numgen's value would be taken in the wrong byte order)
+		seq=$(i=0; while [ $i -lt 256 ]; do
+			printf '%d : %d, ' $i $((40000 + i)); i=$((i + 1)); done)
+		pre=""
+		post="oifname wan meta l4proto udp snat to $wan : numgen inc mod 256 map { ${seq%, } }; oifname wan masquerade" ;;
 	*)	pt_fail "unknown NAT type $type" ;;
 	esac
 	# Like a home router, drop what comes in unasked for the router
@@ -192,7 +199,7 @@ party_nat_node() {
 	if [ "$type" = open ]; then
 		ip -n "$PT_SRV" route add "192.168.$k.0/24" via "10.99.0.$((20 + k))"
 	else
-		pt_nat_rules "$type" "192.168.$k.2" |
+		pt_nat_rules "$type" "192.168.$k.2" "10.99.0.$((20 + k))" |
 		    ip netns exec "$r" nft -f - || pt_fail "nft for $x ($type)"
 	fi
 }
