@@ -56,7 +56,7 @@ struct pa_pending {
 
 struct pa_peer {
 	uint8_t			 key[NODE_KEYLEN];
-	char			 name[CONTROL_NAMESIZ];
+	char			 name[CONTROL_NAMESIZ * 4];	/* escaped */
 	struct ps_peer		 ps;
 	struct pa_pending	 pend[PA_PENDING];
 	size_t			 pend_next;
@@ -553,7 +553,7 @@ paths_peer_update(const struct control_member *m)
 		log_warnx("paths: no room for another peer");
 		return;
 	}
-	snprintf(pe->name, sizeof(pe->name), "%s", m->name);
+	log_escape(pe->name, sizeof(pe->name), m->name, strlen(m->name));
 	pa_peer_nat(pe, &m->ep);
 	for (i = 0; i < pe->ps.npaths; i++)
 		pe->ps.paths[i].published = false;
