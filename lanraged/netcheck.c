@@ -103,6 +103,7 @@ nc_finish(const char *error)
 	char		 srv[LR_SOCKADDR_STRLEN];
 
 	evtimer_del(NC.timer);
+	sidechan_stun_expect(NULL);
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	ms = (now.tv_sec - NC.started.tv_sec) * 1000 +
 	    (now.tv_nsec - NC.started.tv_nsec) / 1000000;
@@ -145,6 +146,7 @@ nc_send(void)
 	req.method = STUN_METHOD_BINDING;
 	req.cls = STUN_REQUEST;
 	memcpy(req.txid, NC.txid, STUN_TXIDLEN);
+	sidechan_stun_expect(NC.txid);
 	req.fingerprint = true;
 	if (NC.step == NC_FILT1 || NC.step == NC_FILT2) {
 		req.has_change = true;

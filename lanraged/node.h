@@ -16,6 +16,7 @@
 
 #include "proto/control.h"
 
+struct disco_msg;
 struct wg_device;
 
 #define NODE_KEYLEN		32
@@ -123,11 +124,27 @@ void	 netcheck_input(const uint8_t *, size_t);
 
 /*
  * sidechan.c: datagrams on the WireGuard socket that are not WireGuard
- * (STUN, disco) reach netcheck and paths on the event loop.
+ * (STUN, disco), sorted on the data path (STUN for the transaction in
+ * flight; disco from members, authenticated, within a rate) and handed
+ * to netcheck and paths on the event loop.
  */
+struct sidechan_stats {
+	uint64_t	 unknown_sender;	/* disco: not a member */
+	uint64_t	 forged;		/* disco: did not open */
+	uint64_t	 rate_limited;		/* disco: over the rate */
+	uint64_t	 stun_unexpected;	/* no such transaction */
+	uint64_t	 queue_dropped;		/* the loop was behind */
+};
+
 int	 sidechan_init(struct wg_device *);
 void	 sidechan_free(void);
-uint64_t sidechan_dropped(void);
+/* A member's key and the disco key shared with it; forget one. */
+int	 sidechan_peer_set(const uint8_t key[NODE_KEYLEN],
+	    const uint8_t shared[NODE_KEYLEN]);
+void	 sidechan_peer_del(const uint8_t key[NODE_KEYLEN]);
+/* The STUN transaction in flight (NULL: none). */
+void	 sidechan_stun_expect(const uint8_t *txid);
+void	 sidechan_stats(struct sidechan_stats *);
 
 /*
  * paths.c: disco on the wire (proto/disco.md) and path selection
@@ -141,8 +158,9 @@ void	 paths_peer_update(const struct control_member *);
 void	 paths_peer_remove(const uint8_t key[NODE_KEYLEN]);
 /* The endpoint path selection chose; false while there is none. */
 bool	 paths_best(const uint8_t key[NODE_KEYLEN], struct sockaddr_storage *);
-void	 paths_input(const uint8_t *, size_t, const struct sockaddr *,
-	    socklen_t);
+/* An authenticated disco message from member key, from sa. */
+void	 paths_disco(const uint8_t key[NODE_KEYLEN], const struct disco_msg *,
+	    const struct sockaddr *, socklen_t);
 /* This node's NAT changed (a netcheck ended). */
 void	 paths_self_changed(void);
 json_t	*paths_peer_json(const uint8_t key[NODE_KEYLEN]);

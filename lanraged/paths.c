@@ -8,12 +8,12 @@
  * validate paths and measure them; the best live one becomes the
  * peer's WireGuard endpoint, which moves without touching the session.
  *
- * Untrusted input: a datagram names its sender; unknown senders are
- * dropped before any cryptography, and each peer has a token bucket
- * checked before the box is opened.  A PING is answered only when it is
- * fresh, not one of our own (reflection), and not seen before (replay);
- * the answer goes to where it came from and is no larger.  Probes go
- * only to addresses a party member published, within fixed budgets.
+ * Untrusted input: sidechan.c passes on only disco from members that
+ * opened with the key shared with them, within a rate per member.  A
+ * PING is answered only when it is fresh, not one of our own
+ * (reflection), and not seen before (replay); the answer goes to where
+ * it came from and is no larger.  Probes go only to addresses a party
+ * member published, within fixed budgets.
  */
 #include <sys/param.h>
 #include <sys/socket.h>
@@ -39,8 +39,6 @@
 #define PA_PENDING		128	/* pings awaiting a pong, per peer */
 #define PA_SEEN			256	/* PING txids answered, per peer: more
 				   than a minute of them */
-#define PA_RATE			200	/* disco datagrams/s taken per peer */
-#define PA_BURST		400
 #define PA_PROBE_TAG		8	/* txid bytes naming a probe round */
 #define PA_BIRTHDAY_PROBES	256	/* random ports per attempt */
 #define PA_BIRTHDAY_PER_TICK	32
@@ -56,14 +54,13 @@ struct pa_pending {
 
 struct pa_peer {
 	uint8_t			 key[NODE_KEYLEN];
+	uint8_t			 shared[NODE_KEYLEN];	/* disco's box key */
 	char			 name[CONTROL_NAMESIZ * 4];	/* escaped */
 	struct ps_peer		 ps;
 	struct pa_pending	 pend[PA_PENDING];
 	size_t			 pend_next;
 	uint8_t			 seen[PA_SEEN][DISCO_TXIDLEN];
 	size_t			 seen_next;
-	uint64_t		 tokens;	/* milli-datagrams */
-	uint64_t		 tokens_ms;
 	/* the peer's NAT, as published */
 	struct addr		 pub_addr;	/* its STUN-observed address */
 	bool			 have_pub;
@@ -87,9 +84,8 @@ static struct {
 	struct pa_peer		*peers[CONTROL_MAX_MEMBERS];
 	size_t			 npeers;
 	struct event		*tick;
-	/* drops, for the log and status */
-	uint64_t		 unknown, limited, forged, stale, reflected;
-	uint64_t		 replayed, late;
+	/* drops, for the log and status (more in sidechan.c) */
+	uint64_t		 stale, reflected, replayed, late;
 } PA;
 
 static uint64_t
@@ -138,7 +134,7 @@ pa_send(struct pa_peer *pe, const struct disco_msg *m,
 	struct buf	 b;
 
 	buf_init_fixed(&b, mem, sizeof(mem));
-	if (disco_seal(&b, m, PA.priv, PA.pub, pe->key) == -1)
+	if (disco_seal_shared(&b, m, pe->shared, PA.pub) == -1)
 		return -1;
 	return wg_device_send_other(PA.dev, b.data, b.len, sa, len);
 }
@@ -342,21 +338,6 @@ pa_tick(evutil_socket_t fd, short ev, void *arg)
 
 /* Receiving. */
 
-static bool
-pa_take(struct pa_peer *pe, uint64_t now)
-{
-	uint64_t	 cap = (uint64_t)PA_BURST * 1000;
-
-	pe->tokens += (now - pe->tokens_ms) * PA_RATE;
-	if (pe->tokens > cap)
-		pe->tokens = cap;
-	pe->tokens_ms = now;
-	if (pe->tokens < 1000)
-		return false;
-	pe->tokens -= 1000;
-	return true;
-}
-
 static struct pa_pending *
 pa_pending_find(struct pa_peer *pe, const uint8_t *txid)
 {
@@ -454,31 +435,18 @@ pa_pong_in(struct pa_peer *pe, const struct disco_msg *m,
 }
 
 void
-paths_input(const uint8_t *p, size_t len, const struct sockaddr *sa,
-    socklen_t salen)
+paths_disco(const uint8_t key[NODE_KEYLEN], const struct disco_msg *m,
+    const struct sockaddr *sa, socklen_t salen)
 {
-	const uint8_t		*key;
-	struct pa_peer		*pe;
-	struct disco_msg	 m;
-	uint64_t		 now_us = pa_now_us();
+	struct pa_peer	*pe;
+	uint64_t	 now_us = pa_now_us();
 
-	if ((key = disco_sender(p, len)) == NULL ||
-	    (pe = pa_find(key)) == NULL) {
-		PA.unknown++;
-		return;
-	}
-	if (!pa_take(pe, now_us / 1000)) {
-		PA.limited++;
-		return;
-	}
-	if (disco_open(p, len, PA.priv, pe->key, &m) == -1) {
-		PA.forged++;
-		return;
-	}
-	if (m.type == DISCO_PING)
-		pa_ping_in(pe, &m, sa, salen, now_us);
+	if ((pe = pa_find(key)) == NULL)
+		return;		/* gone while it waited in the queue */
+	if (m->type == DISCO_PING)
+		pa_ping_in(pe, m, sa, salen, now_us);
 	else
-		pa_pong_in(pe, &m, sa, salen, now_us);
+		pa_pong_in(pe, m, sa, salen, now_us);
 }
 
 /* Peers. */
@@ -531,10 +499,14 @@ pa_peer_new(const uint8_t *key, uint64_t now)
 	    (pe = calloc(1, sizeof(*pe))) == NULL)
 		return NULL;
 	memcpy(pe->key, key, NODE_KEYLEN);
+	/* a key of small order has no shared secret: no disco with it */
+	if (disco_shared(pe->shared, PA.priv, key) == -1 ||
+	    sidechan_peer_set(key, pe->shared) == -1) {
+		free(pe);
+		return NULL;
+	}
 	ps_peer_init(&pe->ps, now);
 	randombytes_buf(pe->probe_tag, sizeof(pe->probe_tag));
-	pe->tokens = (uint64_t)PA_BURST * 1000;
-	pe->tokens_ms = now;
 	PA.peers[PA.npeers++] = pe;
 	return pe;
 }
@@ -577,6 +549,8 @@ paths_peer_remove(const uint8_t key[NODE_KEYLEN])
 	for (i = 0; i < PA.npeers; i++) {
 		if (sodium_memcmp(PA.peers[i]->key, key, NODE_KEYLEN) != 0)
 			continue;
+		sidechan_peer_del(key);
+		sodium_memzero(PA.peers[i], sizeof(*PA.peers[i]));
 		free(PA.peers[i]);
 		PA.peers[i] = PA.peers[--PA.npeers];
 		return;
@@ -631,8 +605,10 @@ paths_init(struct wg_device *dev, const uint8_t priv[NODE_KEYLEN],
 void
 paths_free(void)
 {
-	while (PA.npeers > 0)
-		free(PA.peers[--PA.npeers]);
+	while (PA.npeers > 0) {
+		sodium_memzero(PA.peers[--PA.npeers], sizeof(struct pa_peer));
+		free(PA.peers[PA.npeers]);
+	}
 	if (PA.tick != NULL)
 		event_free(PA.tick);
 	sodium_memzero(&PA, sizeof(PA));
@@ -705,14 +681,18 @@ paths_peer_json(const uint8_t key[NODE_KEYLEN])
 json_t *
 paths_stats_json(void)
 {
-	return json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
-	    "nat", ps_nat_name(&PA.self),
-	    "unknown_sender", (json_int_t)PA.unknown,
-	    "rate_limited", (json_int_t)PA.limited,
-	    "forged", (json_int_t)PA.forged,
+	struct sidechan_stats	 sc;
+
+	sidechan_stats(&sc);
+	return json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
+	    "s:I}", "nat", ps_nat_name(&PA.self),
+	    "unknown_sender", (json_int_t)sc.unknown_sender,
+	    "rate_limited", (json_int_t)sc.rate_limited,
+	    "forged", (json_int_t)sc.forged,
 	    "stale", (json_int_t)PA.stale,
 	    "reflected", (json_int_t)PA.reflected,
 	    "replayed", (json_int_t)PA.replayed,
 	    "unmatched_pong", (json_int_t)PA.late,
-	    "queue_dropped", (json_int_t)sidechan_dropped());
+	    "queue_dropped", (json_int_t)sc.queue_dropped,
+	    "stun_unexpected", (json_int_t)sc.stun_unexpected);
 }

@@ -1,9 +1,15 @@
 /*
  * The side channel of the WireGuard socket: STUN answers (netcheck) and
  * disco (paths) arrive on the device's worker threads, which must never
- * wait on the event loop.  They copy each datagram into a bounded queue
- * and wake the loop through an eventfd; the loop hands them on.  A
- * flood fills the queue and the rest is dropped, counted.
+ * wait on the event loop.  The worker sorts them before anything is
+ * queued, so that strangers cannot crowd out what matters: a STUN
+ * datagram is kept only when it carries the id of the transaction in
+ * flight; a disco datagram only when it names a party member, that
+ * member's token bucket has a token, and its box opens with the key
+ * shared with that member (computed once per member: one X25519 per
+ * peer, not per datagram).  A bucket is spent only by datagrams that
+ * opened, so forging a member's key cannot silence that member.  What
+ * is kept goes into a bounded queue, and an eventfd wakes the loop.
  */
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -11,8 +17,10 @@
 #include <errno.h>
 #include <event2/event.h>
 #include <pthread.h>
+#include <sodium.h>
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lanraged/node.h"
@@ -22,12 +30,24 @@
 #include "proto/disco.h"
 #include "proto/stun.h"
 
-#define SC_QUEUE	64
-#define SC_MAXMSG	(STUN_MAXMSG > DISCO_MAXMSG ? STUN_MAXMSG : DISCO_MAXMSG)
+#define SC_QUEUE	256
+#define SC_RATE		200	/* disco datagrams/s kept per member */
+#define SC_BURST	400
+#define SC_STUN_TXID	8	/* offset of a STUN transaction id */
 
-struct sc_dgram {
-	uint8_t			 buf[SC_MAXMSG];
+struct sc_peer {
+	uint8_t			 key[NODE_KEYLEN];
+	uint8_t			 shared[NODE_KEYLEN];
+	uint64_t		 tokens;	/* milli-datagrams */
+	uint64_t		 tokens_ms;
+};
+
+struct sc_item {
+	bool			 disco;
+	uint8_t			 stun[STUN_MAXMSG];	/* !disco */
 	size_t			 len;
+	struct disco_msg	 msg;			/* disco: opened */
+	uint8_t			 key[NODE_KEYLEN];
 	struct sockaddr_storage	 src;
 	socklen_t		 srclen;
 };
@@ -36,11 +56,107 @@ static struct {
 	struct wg_device	*dev;
 	int			 efd;
 	struct event		*ev;
-	pthread_mutex_t		 lock;		/* guards the queue */
-	struct sc_dgram		 q[SC_QUEUE];
+	pthread_mutex_t		 lock;		/* everything below */
+	struct sc_item		 q[SC_QUEUE];
 	size_t			 nq;
-	uint64_t		 dropped;
+	struct sc_peer		 peers[CONTROL_MAX_MEMBERS];
+	size_t			 npeers;
+	bool			 stun_want;
+	uint8_t			 stun_txid[STUN_TXIDLEN];
+	struct sidechan_stats	 st;
 } SC = { .efd = -1 };
+
+static uint64_t
+sc_now_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static struct sc_peer *
+sc_peer_find(const uint8_t *key)
+{
+	size_t	 i;
+
+	for (i = 0; i < SC.npeers; i++)
+		if (memcmp(SC.peers[i].key, key, NODE_KEYLEN) == 0)
+			return &SC.peers[i];
+	return NULL;
+}
+
+static bool
+sc_take(struct sc_peer *p)
+{
+	uint64_t	 now = sc_now_ms(), cap = (uint64_t)SC_BURST * 1000;
+
+	p->tokens += (now - p->tokens_ms) * SC_RATE;
+	if (p->tokens > cap)
+		p->tokens = cap;
+	p->tokens_ms = now;
+	if (p->tokens < 1000)
+		return false;
+	p->tokens -= 1000;
+	return true;
+}
+
+/* The next free queue slot, or NULL (counted). Lock held. */
+static struct sc_item *
+sc_slot(void)
+{
+	if (SC.nq == SC_QUEUE) {
+		SC.st.queue_dropped++;
+		return NULL;
+	}
+	return &SC.q[SC.nq];
+}
+
+static bool
+sc_stun_in(const uint8_t *p, size_t len)
+{
+	struct sc_item	*it;
+
+	if (len > STUN_MAXMSG || !SC.stun_want ||
+	    sodium_memcmp(p + SC_STUN_TXID, SC.stun_txid, STUN_TXIDLEN) != 0) {
+		SC.st.stun_unexpected++;
+		return false;
+	}
+	if ((it = sc_slot()) == NULL)
+		return false;
+	it->disco = false;
+	memcpy(it->stun, p, len);
+	it->len = len;
+	return true;
+}
+
+static bool
+sc_disco_in(const uint8_t *p, size_t len)
+{
+	const uint8_t	*key = disco_sender(p, len);
+	struct sc_peer	*peer;
+	struct sc_item	*it;
+	struct disco_msg m;
+
+	if (key == NULL || (peer = sc_peer_find(key)) == NULL) {
+		SC.st.unknown_sender++;
+		return false;
+	}
+	if (disco_open_shared(p, len, peer->shared, peer->key, &m) == -1) {
+		SC.st.forged++;
+		return false;
+	}
+	if (!sc_take(peer)) {
+		SC.st.rate_limited++;
+		return false;
+	}
+	if ((it = sc_slot()) == NULL)
+		return false;
+	it->disco = true;
+	it->msg = m;
+	memcpy(it->key, peer->key, NODE_KEYLEN);
+	return true;
+}
 
 /* Data-path thread: keep what the loop wants, wake it. */
 static void
@@ -48,29 +164,29 @@ sc_other(const uint8_t *p, size_t len, const struct sockaddr *sa,
     socklen_t salen, void *arg)
 {
 	uint64_t	 one = 1;
-	bool		 queued = false;
+	bool		 kept = false;
 
-	if (len > SC_MAXMSG || salen > sizeof(struct sockaddr_storage) ||
-	    (!stun_is_stun(p, len) && !disco_is_disco(p, len)))
+	if (salen > sizeof(struct sockaddr_storage))
 		return;
 	pthread_mutex_lock(&SC.lock);
-	if (SC.nq < SC_QUEUE) {
-		memcpy(SC.q[SC.nq].buf, p, len);
-		SC.q[SC.nq].len = len;
+	if (stun_is_stun(p, len))
+		kept = sc_stun_in(p, len);
+	else if (disco_is_disco(p, len))
+		kept = sc_disco_in(p, len);
+	if (kept) {
 		memcpy(&SC.q[SC.nq].src, sa, salen);
 		SC.q[SC.nq++].srclen = salen;
-		queued = true;
-	} else
-		SC.dropped++;
+	}
 	pthread_mutex_unlock(&SC.lock);
-	if (queued && write(SC.efd, &one, sizeof(one)) == -1)
+	if (kept && write(SC.efd, &one, sizeof(one)) == -1)
 		return;		/* the counter is full: the loop is awake */
 }
 
 static void
 sc_drain(evutil_socket_t fd, short ev, void *arg)
 {
-	static struct sc_dgram	 q[SC_QUEUE];
+	static struct sc_item	 q[SC_QUEUE];
+	struct sc_item		*it;
 	uint64_t		 n;
 	size_t			 i, nq;
 
@@ -82,11 +198,12 @@ sc_drain(evutil_socket_t fd, short ev, void *arg)
 	SC.nq = 0;
 	pthread_mutex_unlock(&SC.lock);
 	for (i = 0; i < nq; i++) {
-		if (stun_is_stun(q[i].buf, q[i].len))
-			netcheck_input(q[i].buf, q[i].len);
+		it = &q[i];
+		if (it->disco)
+			paths_disco(it->key, &it->msg,
+			    (struct sockaddr *)&it->src, it->srclen);
 		else
-			paths_input(q[i].buf, q[i].len,
-			    (struct sockaddr *)&q[i].src, q[i].srclen);
+			netcheck_input(it->stun, it->len);
 	}
 }
 
@@ -117,17 +234,62 @@ sidechan_free(void)
 	if (SC.efd != -1)
 		close(SC.efd);
 	pthread_mutex_destroy(&SC.lock);
-	memset(&SC, 0, sizeof(SC));
+	sodium_memzero(&SC, sizeof(SC));
 	SC.efd = -1;
 }
 
-uint64_t
-sidechan_dropped(void)
+int
+sidechan_peer_set(const uint8_t key[NODE_KEYLEN],
+    const uint8_t shared[NODE_KEYLEN])
 {
-	uint64_t	 n;
+	struct sc_peer	*p;
+	int		 rc = 0;
 
 	pthread_mutex_lock(&SC.lock);
-	n = SC.dropped;
+	if ((p = sc_peer_find(key)) == NULL) {
+		if (SC.npeers == CONTROL_MAX_MEMBERS) {
+			errno = ENOSPC;
+			rc = -1;
+			goto out;
+		}
+		p = &SC.peers[SC.npeers++];
+		memcpy(p->key, key, NODE_KEYLEN);
+		p->tokens = (uint64_t)SC_BURST * 1000;
+		p->tokens_ms = sc_now_ms();
+	}
+	memcpy(p->shared, shared, NODE_KEYLEN);
+out:
 	pthread_mutex_unlock(&SC.lock);
-	return n;
+	return rc;
+}
+
+void
+sidechan_peer_del(const uint8_t key[NODE_KEYLEN])
+{
+	struct sc_peer	*p;
+
+	pthread_mutex_lock(&SC.lock);
+	if ((p = sc_peer_find(key)) != NULL) {
+		*p = SC.peers[--SC.npeers];
+		sodium_memzero(&SC.peers[SC.npeers], sizeof(SC.peers[0]));
+	}
+	pthread_mutex_unlock(&SC.lock);
+}
+
+void
+sidechan_stun_expect(const uint8_t *txid)
+{
+	pthread_mutex_lock(&SC.lock);
+	SC.stun_want = txid != NULL;
+	if (txid != NULL)
+		memcpy(SC.stun_txid, txid, STUN_TXIDLEN);
+	pthread_mutex_unlock(&SC.lock);
+}
+
+void
+sidechan_stats(struct sidechan_stats *st)
+{
+	pthread_mutex_lock(&SC.lock);
+	*st = SC.st;
+	pthread_mutex_unlock(&SC.lock);
 }

@@ -165,24 +165,28 @@ disco_sender(const void *p, size_t len)
 	return ((const uint8_t *)p + DISCO_MAGICLEN);
 }
 
-static bool
-keys_valid(const uint8_t *priv, const uint8_t *pub, const uint8_t *peer)
+int
+disco_shared(uint8_t shared[32], const uint8_t priv[32],
+    const uint8_t peer[32])
 {
-	return (!sodium_is_zero(priv, DISCO_KEYLEN) &&
-	    !sodium_is_zero(pub, DISCO_KEYLEN) &&
-	    !sodium_is_zero(peer, DISCO_KEYLEN));
+	if (sodium_is_zero(priv, DISCO_KEYLEN) ||
+	    sodium_is_zero(peer, DISCO_KEYLEN))
+		return (wire_fail(EINVAL));
+	/* Fails for a peer key of small order: no shared secret. */
+	if (crypto_box_beforenm(shared, peer, priv) != 0)
+		return (wire_fail(EINVAL));
+	return (0);
 }
 
-int
-disco_seal_nonce(struct buf *b, const struct disco_msg *m,
-    const uint8_t priv[32], const uint8_t pub[32], const uint8_t peer[32],
-    const uint8_t nonce[24])
+static int
+seal_shared_nonce(struct buf *b, const struct disco_msg *m,
+    const uint8_t shared[32], const uint8_t pub[32], const uint8_t nonce[24])
 {
 	uint8_t		 plain[DISCO_PLAIN_MAX], dg[DISCO_MAXMSG];
 	struct buf	 pb;
 	int		 rc = -1;
 
-	if (!keys_valid(priv, pub, peer))
+	if (sodium_is_zero(pub, DISCO_KEYLEN))
 		return (wire_fail(EINVAL));
 	buf_init_fixed(&pb, plain, sizeof(plain));
 	if (disco_enc_plain(&pb, m) == -1)
@@ -190,15 +194,39 @@ disco_seal_nonce(struct buf *b, const struct disco_msg *m,
 	memcpy(dg, DISCO_MAGIC, DISCO_MAGICLEN);
 	memcpy(dg + DISCO_MAGICLEN, pub, DISCO_KEYLEN);
 	memcpy(dg + DISCO_NONCEOFF, nonce, DISCO_NONCELEN);
-	/* Fails for a peer key of small order: no shared secret. */
-	if (crypto_box_easy(dg + DISCO_HDRLEN, plain, pb.len, nonce, peer,
-	    priv) != 0) {
+	if (crypto_box_easy_afternm(dg + DISCO_HDRLEN, plain, pb.len, nonce,
+	    shared) != 0) {
 		errno = EINVAL;
 		goto out;
 	}
 	rc = buf_put(b, dg, DISCO_OVERHEAD + pb.len);
 out:
 	sodium_memzero(plain, sizeof(plain));
+	return (rc);
+}
+
+int
+disco_seal_shared(struct buf *b, const struct disco_msg *m,
+    const uint8_t shared[32], const uint8_t pub[32])
+{
+	uint8_t	 nonce[DISCO_NONCELEN];
+
+	randombytes_buf(nonce, sizeof(nonce));
+	return (seal_shared_nonce(b, m, shared, pub, nonce));
+}
+
+int
+disco_seal_nonce(struct buf *b, const struct disco_msg *m,
+    const uint8_t priv[32], const uint8_t pub[32], const uint8_t peer[32],
+    const uint8_t nonce[24])
+{
+	uint8_t	 shared[32];
+	int	 rc;
+
+	if (disco_shared(shared, priv, peer) == -1)
+		return (-1);
+	rc = seal_shared_nonce(b, m, shared, pub, nonce);
+	sodium_memzero(shared, sizeof(shared));
 	return (rc);
 }
 
@@ -213,7 +241,7 @@ disco_seal(struct buf *b, const struct disco_msg *m, const uint8_t priv[32],
 }
 
 int
-disco_open(const void *p, size_t len, const uint8_t priv[32],
+disco_open_shared(const void *p, size_t len, const uint8_t shared[32],
     const uint8_t peer[32], struct disco_msg *m)
 {
 	const uint8_t	*d = p;
@@ -221,18 +249,32 @@ disco_open(const void *p, size_t len, const uint8_t priv[32],
 	size_t		 clen;
 	int		 rc = -1;
 
-	if (!disco_is_disco(p, len) || sodium_is_zero(priv, DISCO_KEYLEN) ||
-	    sodium_is_zero(peer, DISCO_KEYLEN) ||
+	if (!disco_is_disco(p, len) || sodium_is_zero(peer, DISCO_KEYLEN) ||
 	    sodium_memcmp(d + DISCO_MAGICLEN, peer, DISCO_KEYLEN) != 0)
 		return (wire_fail(EBADMSG));
 	clen = len - DISCO_HDRLEN;
-	if (crypto_box_open_easy(plain, d + DISCO_HDRLEN, clen,
-	    d + DISCO_NONCEOFF, peer, priv) != 0) {
+	if (crypto_box_open_easy_afternm(plain, d + DISCO_HDRLEN, clen,
+	    d + DISCO_NONCEOFF, shared) != 0) {
 		errno = EBADMSG;
 		goto out;
 	}
 	rc = disco_dec_plain(plain, clen - DISCO_MACLEN, m);
 out:
 	sodium_memzero(plain, sizeof(plain));
+	return (rc);
+}
+
+int
+disco_open(const void *p, size_t len, const uint8_t priv[32],
+    const uint8_t peer[32], struct disco_msg *m)
+{
+	uint8_t	 shared[32];
+	int	 rc;
+
+	if (sodium_is_zero(priv, DISCO_KEYLEN) ||
+	    disco_shared(shared, priv, peer) == -1)
+		return (wire_fail(EBADMSG));
+	rc = disco_open_shared(p, len, shared, peer, m);
+	sodium_memzero(shared, sizeof(shared));
 	return (rc);
 }

@@ -81,5 +81,17 @@ int	 disco_seal_nonce(struct buf *, const struct disco_msg *,
  */
 int	 disco_open(const void *, size_t, const uint8_t priv[32],
 	    const uint8_t peer[32], struct disco_msg *m);
+/*
+ * The same with the key crypto_box derives from priv and peer, computed
+ * once (one X25519 for every datagram between two nodes): disco_shared()
+ * -1/EINVAL for a zero or small-order key; the _shared functions are
+ * disco_seal() and disco_open() given that key.
+ */
+int	 disco_shared(uint8_t shared[32], const uint8_t priv[32],
+	    const uint8_t peer[32]);
+int	 disco_seal_shared(struct buf *, const struct disco_msg *,
+	    const uint8_t shared[32], const uint8_t pub[32]);
+int	 disco_open_shared(const void *, size_t, const uint8_t shared[32],
+	    const uint8_t peer[32], struct disco_msg *m);
 
 #endif

@@ -28,6 +28,7 @@
 #include "lib/buf.h"
 #include "lib/csess.h"
 #include "proto/control.h"
+#include "tests/lib/keyfile.h"
 
 #define TIMEOUT_MS	3000
 
@@ -52,19 +53,11 @@ die(const char *fmt, ...)
 static void
 read_key_file(const char *path, uint8_t priv[32])
 {
-	char	 text[129];
-	size_t	 n, len;
-	FILE	*f;
-
-	if ((f = fopen(path, "r")) == NULL)
-		die("%s: %s", path, strerror(errno));
-	len = fread(text, 1, sizeof(text) - 1, f);
-	fclose(f);
-	while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == ' '))
-		len--;
-	if (sodium_base642bin(priv, 32, text, len, NULL, &n, NULL,
-	    sodium_base64_VARIANT_ORIGINAL) != 0 || n != 32)
+	if (tkey_read(path, priv) == 0)
+		return;
+	if (errno == EINVAL)
 		die("%s: not a base64 key", path);
+	die("%s: %s", path, strerror(errno));
 }
 
 static ssize_t
