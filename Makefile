@@ -84,6 +84,13 @@ CONTROLD_OBJS	:= $(CONTROLD_SRCS:%.c=$(BUILD)/%.o)
 CONTROLD_LIB	:= $(if $(CONTROLD_SRCS),$(BUILD)/liblanrage-controld.a)
 CONTROLD_BIN	:= $(BUILD)/sbin/lanrage-controld
 
+# The relay: the same shape.
+RELAYD_MAIN	:= lanrage-relayd/relayd.c
+RELAYD_SRCS	:= $(filter-out $(RELAYD_MAIN),$(wildcard lanrage-relayd/*.c))
+RELAYD_OBJS	:= $(RELAYD_SRCS:%.c=$(BUILD)/%.o)
+RELAYD_LIB	:= $(BUILD)/liblanrage-relayd.a
+RELAYD_BIN	:= $(BUILD)/sbin/lanrage-relayd
+
 # The CLI: a client of lanraged's control socket (proto/api.md).
 CTL_SRCS	:= $(wildcard lanragectl/*.c)
 CTL_OBJS	:= $(CTL_SRCS:%.c=$(BUILD)/%.o)
@@ -93,9 +100,9 @@ CTL_BIN		:= $(if $(CTL_SRCS),$(BUILD)/bin/lanragectl)
 BENCH_SRCS	:= $(wildcard bench/*.c)
 BENCH_BINS	:= $(BENCH_SRCS:%.c=$(BUILD)/%)
 
-SBIN_PROGS	:= $(NETD_BIN) $(LANRAGED_BIN) $(CONTROLD_BIN)
+SBIN_PROGS	:= $(NETD_BIN) $(LANRAGED_BIN) $(CONTROLD_BIN) $(RELAYD_BIN)
 PROGS		:= $(SBIN_PROGS) $(CTL_BIN)
-DAEMON_LIBS	:= $(NETD_LIB) $(LANRAGED_LIB) $(CONTROLD_LIB)
+DAEMON_LIBS	:= $(NETD_LIB) $(LANRAGED_LIB) $(CONTROLD_LIB) $(RELAYD_LIB)
 
 # Helpers the tests share (hex vectors, ...), one archive.
 TLIB_SRCS	:= $(wildcard tests/lib/*.c)
@@ -156,6 +163,14 @@ $(LANRAGED_BIN): $(BUILD)/lanraged/lanraged.o $(LANRAGED_LIB) $(LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(CONTROLD_BIN): $(BUILD)/lanrage-controld/controld.o $(CONTROLD_LIB) $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(RELAYD_LIB): $(RELAYD_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(RELAYD_BIN): $(BUILD)/lanrage-relayd/relayd.o $(RELAYD_LIB) $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 

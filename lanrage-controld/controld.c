@@ -25,6 +25,7 @@
 #include "lanrage-controld/stund.h"
 #include "lib/addr.h"
 #include "lib/conf.h"
+#include "lib/keyfile.h"
 #include "lib/log.h"
 #include "lib/proc.h"
 #include "lib/sandbox.h"
@@ -56,6 +57,11 @@ struct controld_conf {
 	unsigned long		 stun_rate;
 	bool			 stun_classic;	/* answer RFC 3489 clients */
 	unsigned long		 stun_classic_rate;
+	char			 relay_keys[CONF_LINE_MAX];
+	unsigned long		 relay_report;
+	unsigned long		 relay_token_ttl;
+	uint8_t			 relay_key[CTLD_MAX_RELAY_KEYS][32];
+	size_t			 nrelay_keys;	/* parsed RelayKeys */
 	struct sockaddr_storage	 ss;	/* listen, parsed */
 	socklen_t		 sslen;
 	struct stund_conf	 stun;	/* the Stun keys, checked */
@@ -93,6 +99,12 @@ static const struct conf_spec controld_specs[] = {
 	CONTROLD_SPEC("StunClassic", CONF_BOOL, stun_classic, 0, 0, 0),
 	CONTROLD_SPEC("StunClassicRate", CONF_UINT, stun_classic_rate, 0, 1,
 	    1000000),
+	CONTROLD_SPEC("RelayKeys", CONF_STRING, relay_keys,
+	    CONTROLD_FIELDSZ(relay_keys), 0, 0),
+	CONTROLD_SPEC("RelayReport", CONF_UINT, relay_report, 0,
+	    CONTROL_HEARTBEAT_MIN, CONTROL_HEARTBEAT_MAX),
+	CONTROLD_SPEC("RelayTokenTTL", CONF_UINT, relay_token_ttl, 0, 60,
+	    86400),
 };
 
 /* Fixed session bounds: generous for HELLO, tight for everything else. */
@@ -139,6 +151,8 @@ controld_conf_defaults(struct controld_conf *c)
 	c->stun_rate = 1000;
 	c->stun_classic = false;
 	c->stun_classic_rate = 50;
+	c->relay_report = 10;
+	c->relay_token_ttl = 3600;
 }
 
 /*
@@ -201,6 +215,34 @@ bad:
 	return -1;
 }
 
+/* RelayKeys: the relays' public keys, separated by commas or blanks. */
+static int
+controld_relay_keys_check(const char *path, struct controld_conf *c,
+    char *err, size_t errlen)
+{
+	const char	*p = c->relay_keys, *sep = ", \t";
+	size_t		 len;
+
+	c->nrelay_keys = 0;
+	for (p += strspn(p, sep); *p != '\0'; p += len, p += strspn(p, sep)) {
+		len = strcspn(p, sep);
+		if (c->nrelay_keys == CTLD_MAX_RELAY_KEYS) {
+			snprintf(err, errlen, "%s: RelayKeys: more than %d "
+			    "keys", path, CTLD_MAX_RELAY_KEYS);
+			return -1;
+		}
+		if (keyfile_pub_decode(p, len,
+		    c->relay_key[c->nrelay_keys]) == -1) {
+			snprintf(err, errlen, "%s: RelayKeys: %.*s: not a "
+			    "base64 public key", path, (int)(len > 64 ? 64 :
+			    len), p);
+			return -1;
+		}
+		c->nrelay_keys++;
+	}
+	return 0;
+}
+
 /* What one key cannot say alone: the address, the user, the ordering. */
 static int
 controld_conf_check(const char *path, struct controld_conf *c, char *err,
@@ -229,6 +271,8 @@ controld_conf_check(const char *path, struct controld_conf *c, char *err,
 		    "Heartbeat (%lu s)", path, c->heartbeat);
 		return -1;
 	}
+	if (controld_relay_keys_check(path, c, err, errlen) == -1)
+		return -1;
 	return controld_stun_check(path, c, err, errlen);
 }
 
@@ -260,125 +304,34 @@ controld_limits(const struct controld_conf *c, struct ctld_limits *l)
 	l->rate = (unsigned)c->rate;
 	l->burst = (unsigned)c->burst;
 	l->invite_ttl_max = (uint32_t)c->invite_ttl_max;
+	l->relay_keys = c->relay_key;
+	l->nrelay_keys = c->nrelay_keys;
+	l->relay_report = (uint16_t)c->relay_report;
+	l->relay_token_ttl = (uint32_t)c->relay_token_ttl;
 }
 
 /* ---- the server key ---- */
-
-/* The form of invite links: unpadded base64url. */
-static void
-controld_pub_fmt(const uint8_t priv[32], char *out, size_t outlen)
-{
-	uint8_t	 pub[32];
-
-	crypto_scalarmult_base(pub, priv);
-	sodium_bin2base64(out, outlen, pub, sizeof(pub),
-	    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-	sodium_memzero(pub, sizeof(pub));
-}
-
-static int
-controld_key_decode(const char *path, char *text, size_t len,
-    uint8_t priv[32], char *err, size_t errlen)
-{
-	static const uint8_t	 zero[32];
-	size_t			 n;
-
-	while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r' ||
-	    text[len - 1] == ' ' || text[len - 1] == '\t'))
-		text[--len] = '\0';
-	if (sodium_base642bin(priv, 32, text, len, NULL, &n, NULL,
-	    sodium_base64_VARIANT_ORIGINAL) != 0 || n != 32 ||
-	    sodium_memcmp(priv, zero, 32) == 0) {
-		snprintf(err, errlen, "%s: not a base64 X25519 private key "
-		    "(create one with lanrage-controld -g)", path);
-		return -1;
-	}
-	return 0;
-}
-
-/* A secret: a regular file that group and others can neither read nor write. */
-static int
-controld_key_load(const char *path, uint8_t priv[32], char *err,
-    size_t errlen)
-{
-	char		 text[CONTROLD_B64_MAX + 1];
-	struct stat	 st;
-	ssize_t		 n;
-	int		 fd, rc = -1;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return -1;
-	}
-	if (fstat(fd, &st) == -1) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		snprintf(err, errlen, "%s: not a regular file", path);
-		goto out;
-	}
-	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
-		snprintf(err, errlen, "%s: readable or writable by group or "
-		    "others (mode %04o; chmod 600)", path,
-		    (unsigned)(st.st_mode & 07777));
-		goto out;
-	}
-	if ((n = read(fd, text, sizeof(text))) == -1) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		goto out;
-	}
-	if ((size_t)n == sizeof(text)) {
-		snprintf(err, errlen, "%s: too long for a key", path);
-		goto out;
-	}
-	text[n] = '\0';
-	rc = controld_key_decode(path, text, (size_t)n, priv, err, errlen);
-out:
-	sodium_memzero(text, sizeof(text));
-	close(fd);
-	return rc;
-}
 
 /* -g: a new key in a new file of mode 0600; its public key on stdout. */
 static int
 controld_keygen(const char *path)
 {
 	uint8_t	 priv[32];
-	char	 b64[CONTROLD_B64_MAX], pub[CONTROLD_B64_MAX];
-	size_t	 len;
-	int	 fd, rc = 1;
+	char	 pub[CONTROLD_B64_MAX], err[CONF_ERR_MAX];
 
 	if (sodium_init() < 0) {
 		fprintf(stderr, "lanrage-controld: libsodium init failed\n");
 		return 1;
 	}
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-	    0600);
-	if (fd == -1) {
-		fprintf(stderr, "lanrage-controld: %s: %s\n", path,
-		    strerror(errno));
+	if (keyfile_create(path, priv, err, sizeof(err)) == -1) {
+		fprintf(stderr, "lanrage-controld: %s\n", err);
 		return 1;
 	}
-	randombytes_buf(priv, sizeof(priv));
-	sodium_bin2base64(b64, sizeof(b64), priv, sizeof(priv),
-	    sodium_base64_VARIANT_ORIGINAL);
-	len = strlen(b64);
-	b64[len++] = '\n';
-	if (fchmod(fd, 0600) == -1 || write(fd, b64, len) != (ssize_t)len ||
-	    fsync(fd) == -1) {
-		fprintf(stderr, "lanrage-controld: %s: %s\n", path,
-		    strerror(errno));
-		unlink(path);
-	} else {
-		controld_pub_fmt(priv, pub, sizeof(pub));
-		printf("%s\n", pub);
-		rc = 0;
-	}
-	close(fd);
+	/* the form of invite links: unpadded base64url */
+	keyfile_pub_b64(priv, pub, sizeof(pub), 1);
 	sodium_memzero(priv, sizeof(priv));
-	sodium_memzero(b64, sizeof(b64));
-	return rc;
+	printf("%s\n", pub);
+	return 0;
 }
 
 /* ---- start-up ---- */
@@ -543,7 +496,8 @@ controld_load_or_exit(uint8_t priv[32])
 	char	 err[CONF_ERR_MAX];
 
 	if (controld_conf_load(conf_path, &conf, err, sizeof(err)) == -1 ||
-	    controld_key_load(conf.keyfile, priv, err, sizeof(err)) == -1) {
+	    keyfile_load(conf.keyfile, priv, "lanrage-controld", err,
+	    sizeof(err)) == -1) {
 		fprintf(stderr, "lanrage-controld: %s\n", err);
 		exit(1);
 	}
@@ -598,7 +552,7 @@ main(int argc, char *argv[])
 		fatal("daemon");
 	/* The event base and the registry come after the fork. */
 	controld_setup_events(lfd, priv);
-	controld_pub_fmt(priv, pub, sizeof(pub));
+	keyfile_pub_b64(priv, pub, sizeof(pub), 1);
 	sodium_memzero(priv, sizeof(priv));
 	controld_sandbox();
 	log_info("listening on %s as uid %u, public key %s", conf.listen,

@@ -69,6 +69,13 @@ csrv_conn_key(const struct csrv_conn *c)
 	return c->established ? c->key : NULL;
 }
 
+int
+csrv_conn_peer(const struct csrv_conn *c, struct sockaddr *sa,
+    socklen_t *len)
+{
+	return getpeername(bufferevent_getfd(c->bev), sa, len);
+}
+
 void
 csrv_conn_set_data(struct csrv_conn *c, void *data)
 {

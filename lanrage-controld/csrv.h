@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <sys/socket.h>
+
 #include "lib/buf.h"
 
 struct event_base;
@@ -54,6 +56,9 @@ int		 csrv_send(struct csrv_conn *, const void *, size_t);
 /* Drop the connection; closed() runs. */
 void		 csrv_close(struct csrv_conn *);
 const uint8_t	*csrv_conn_key(const struct csrv_conn *);
+/* The address the connection comes from (getpeername(2)). */
+int		 csrv_conn_peer(const struct csrv_conn *, struct sockaddr *,
+		    socklen_t *);
 void		 csrv_conn_set_data(struct csrv_conn *, void *);
 void		*csrv_conn_data(const struct csrv_conn *);
 

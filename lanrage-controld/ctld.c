@@ -14,6 +14,7 @@
 
 #include "lanrage-controld/ctld.h"
 #include "lanrage-controld/registry.h"
+#include "lanrage-controld/relays.h"
 #include "lib/log.h"
 #include "proto/control.h"
 
@@ -38,6 +39,7 @@ struct ctld_node {
 	bool			 doomed;	/* refused: ignore, then close */
 	uint64_t		 tokens;	/* milli-requests */
 	uint64_t		 last_ms;
+	bool			 relay;		/* a relay's session */
 	bool			 pending;	/* a JOIN waits for APPROVE */
 	uint8_t			 pend_party[CONTROL_IDLEN];
 	uint32_t		 pend_id;
@@ -62,6 +64,7 @@ struct ctld {
 	struct ctld_node	*nodes[CTLD_BUCKETS];
 	struct ctld_node	*all;
 	struct ctld_seq		*seqs[CTLD_BUCKETS];
+	struct relays		 relays;
 };
 
 /* The ACTIVE and PENDING members of one party. */
@@ -666,6 +669,153 @@ ctld_hello_check(const uint8_t *p, size_t len, struct control_hdr *h,
 	return 0;
 }
 
+/* ---- relays ---- */
+
+static bool
+ctld_relay_allowed(const struct ctld *d, const uint8_t key[32])
+{
+	size_t	 i;
+
+	for (i = 0; i < d->lim.nrelay_keys; i++)
+		if (sodium_memcmp(d->lim.relay_keys[i], key, 32) == 0)
+			return true;
+	return false;
+}
+
+static unsigned
+ctld_relay_check(const struct ctld *d, const uint8_t key[32],
+    const struct control_hdr *h, struct control_relay_hello *rh)
+{
+	uint16_t	 v;
+
+	if (control_hello_version(h->payload, h->len, &v) == -1)
+		return CONTROL_E_MALFORMED;
+	if (v != CONTROL_VERSION)
+		return CONTROL_E_VERSION;
+	if (control_dec_relay_hello(h->payload, h->len, rh) == -1)
+		return CONTROL_E_MALFORMED;
+	if (!ctld_relay_allowed(d, key))
+		return CONTROL_E_DENIED;
+	return 0;
+}
+
+/* Where nodes reach the relay: its first address, or the session's. */
+static int
+ctld_relay_addr(struct csrv_conn *c, const struct control_relay_hello *rh,
+    struct addr *a)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 len = sizeof(ss);
+	uint16_t		 port;
+
+	if (rh->ep.n > 0) {
+		*a = rh->ep.c[0].addr;
+		return 0;
+	}
+	if (csrv_conn_peer(c, (struct sockaddr *)&ss, &len) == -1)
+		return -1;
+	return addr_from_sockaddr((struct sockaddr *)&ss, a, &port);
+}
+
+static int
+ctld_relay_welcome(struct ctld *d, uint32_t id, struct buf *reply)
+{
+	struct control_relay_welcome	 w;
+
+	memset(&w, 0, sizeof(w));
+	w.version = CONTROL_VERSION;
+	w.report = d->lim.relay_report;
+	memcpy(w.sign_key, d->relays.sign_pk, sizeof(w.sign_key));
+	if (control_enc_hdr(reply, CONTROL_MSG_RELAY_WELCOME, id) == -1)
+		return -1;
+	return control_enc_relay_welcome(reply, &w);
+}
+
+static int
+ctld_relay_refuse(struct ctld_node *n, uint32_t id, unsigned err,
+    struct buf *reply)
+{
+	if (id == 0 || ctld_enc_error(reply, id, err,
+	    control_err_str(err)) == -1) {
+		ctld_node_free(n);	/* closed() will not run */
+		return -1;
+	}
+	ctld_node_refuse(n);
+	return 0;
+}
+
+/* RELAY_HELLO, the first message of a relay's session. */
+static int
+ctld_relay_hello(struct ctld *d, struct csrv_conn *c, const uint8_t key[32],
+    const struct control_hdr *h, struct buf *reply)
+{
+	struct control_relay_hello	 rh;
+	struct ctld_node		*n, *old;
+	struct addr			 a;
+	char				 as[LR_ADDR_STRLEN];
+	unsigned			 err;
+
+	if ((n = ctld_node_new(d, c, key)) == NULL)
+		return -1;
+	n->relay = true;
+	if ((err = ctld_relay_check(d, key, h, &rh)) != 0)
+		return ctld_relay_refuse(n, h->id, err, reply);
+	if ((old = ctld_node_find(d, key)) != NULL) {
+		ctld_node_unlist(old);
+		if (old->conn != NULL)
+			csrv_close(old->conn);
+	}
+	if (ctld_relay_addr(c, &rh, &a) == -1 ||
+	    relays_add(&d->relays, key, &rh, &a, ctld_mono_ms()) == -1)
+		return ctld_relay_refuse(n, h->id, CONTROL_E_LIMIT, reply);
+	ctld_strcpy(n->name, rh.region, sizeof(n->name));
+	ctld_node_list(n);
+	log_info("relay in %s at %s port %u registered", rh.region,
+	    addr_fmt(&a, as, sizeof(as)), rh.port);
+	if (ctld_relay_welcome(d, h->id, reply) == -1) {
+		buf_reset(reply);
+		return ctld_relay_refuse(n, h->id, CONTROL_E_INTERNAL, reply);
+	}
+	return 0;
+}
+
+static void
+ctld_req_relay_report(struct ctld_node *n, const struct control_hdr *h)
+{
+	struct control_relay_report	 r;
+
+	if (control_dec_relay_report(h->payload, h->len, &r) == -1) {
+		ctld_error(n, h->id, CONTROL_E_MALFORMED, "bad relay report");
+		return;
+	}
+	if (relays_report(&n->d->relays, n->key, &r, ctld_mono_ms()) == -1) {
+		ctld_error(n, h->id, CONTROL_E_INTERNAL, "relay not listed");
+		return;
+	}
+	ctld_empty(n, CONTROL_MSG_OK, h->id);
+}
+
+/* A relay's session carries reports and heartbeats, nothing else. */
+static void
+ctld_dispatch_relay(struct ctld_node *n, const struct control_hdr *h)
+{
+	switch (h->type) {
+	case CONTROL_MSG_RELAY_REPORT:
+		ctld_req_relay_report(n, h);
+		break;
+	case CONTROL_MSG_HEARTBEAT:
+		if (control_dec_empty(h->payload, h->len) == -1)
+			ctld_error(n, h->id, CONTROL_E_MALFORMED,
+			    "bad heartbeat");
+		else
+			ctld_empty(n, CONTROL_MSG_HEARTBEAT_ACK, h->id);
+		break;
+	default:
+		ctld_error(n, h->id, CONTROL_E_ORDER, "relays only report");
+		break;
+	}
+}
+
 static int
 ctld_hello(struct csrv_conn *c, const uint8_t key[32], const uint8_t *p,
     size_t len, struct buf *reply, void *arg)
@@ -677,6 +827,9 @@ ctld_hello(struct csrv_conn *c, const uint8_t key[32], const uint8_t *p,
 	unsigned		 err;
 
 	memset(&h, 0, sizeof(h));
+	if (control_dec_hdr(p, len, &h) == 0 &&
+	    h.type == CONTROL_MSG_RELAY_HELLO)
+		return ctld_relay_hello(d, c, key, &h, reply);
 	if ((n = ctld_node_new(d, c, key)) == NULL)
 		return -1;
 	if ((err = ctld_hello_check(p, len, &h, &hello)) != 0) {
@@ -715,6 +868,9 @@ ctld_closed(struct csrv_conn *c, void *arg)
 
 	if (n == NULL)
 		return;
+	/* a replaced relay session is unlisted: its successor stays */
+	if (n->relay && n->listed)
+		relays_remove(&n->d->relays, n->key);
 	ctld_node_unlist(n);
 	n->conn = NULL;
 	event_del(n->doom);
@@ -1128,6 +1284,32 @@ ctld_req_approve(struct ctld_node *n, const struct control_hdr *h)
 	ctld_approve_joiner(n->d, &a);
 }
 
+/* RELAYS: the live relays, with this node's tokens for that party. */
+static void
+ctld_req_relays(struct ctld_node *n, const struct control_hdr *h)
+{
+	struct control_party_ref	 pr;
+	struct control_relay_list	*l;
+	struct reg_party		 p;
+	struct buf			 b;
+
+	if (control_dec_party_ref(h->payload, h->len, &pr) == -1) {
+		ctld_error(n, h->id, CONTROL_E_MALFORMED, "bad relays");
+		return;
+	}
+	if (ctld_check_party(n, h->id, pr.id, false, &p) == -1)
+		return;
+	if ((l = calloc(1, sizeof(*l))) == NULL) {
+		ctld_error(n, h->id, CONTROL_E_INTERNAL, "server failure");
+		return;
+	}
+	relays_list(&n->d->relays, pr.id, n->key, ctld_now(n->d),
+	    ctld_mono_ms(), l);
+	if (ctld_begin(&b, CONTROL_MSG_RELAY_LIST, h->id) == 0)
+		ctld_finish(n, &b, control_enc_relay_list(&b, l));
+	free(l);
+}
+
 static void
 ctld_dispatch(struct ctld_node *n, const struct control_hdr *h)
 {
@@ -1162,6 +1344,13 @@ ctld_dispatch(struct ctld_node *n, const struct control_hdr *h)
 	case CONTROL_MSG_APPROVE:
 		ctld_req_approve(n, h);
 		break;
+	case CONTROL_MSG_RELAYS:
+		ctld_req_relays(n, h);
+		break;
+	case CONTROL_MSG_RELAY_HELLO:
+	case CONTROL_MSG_RELAY_REPORT:
+		ctld_error(n, h->id, CONTROL_E_ORDER, "nodes are no relays");
+		break;
 	default:
 		ctld_error(n, h->id, CONTROL_E_UNSUPPORTED, "unsupported");
 		break;
@@ -1191,7 +1380,10 @@ ctld_msg(struct csrv_conn *c, const uint8_t *p, size_t len, void *arg)
 		ctld_error(n, h.id, CONTROL_E_RATE, "rate limited");
 		return;
 	}
-	ctld_dispatch(n, &h);
+	if (n->relay)
+		ctld_dispatch_relay(n, &h);
+	else
+		ctld_dispatch(n, &h);
 }
 
 /* ---- expiry ---- */
@@ -1258,6 +1450,12 @@ ctld_new(struct event_base *base, int lfd, const uint8_t priv[32],
 	d->base = base;
 	d->lim = *lim;
 	d->started = ctld_now(d);
+	if (relays_init(&d->relays, priv, lim->relay_report > 0 ?
+	    lim->relay_report : 10, lim->relay_token_ttl > 0 ?
+	    lim->relay_token_ttl : 3600) == -1) {
+		free(d);
+		return NULL;
+	}
 	tv.tv_sec = lim->tick_ms / 1000;
 	tv.tv_usec = (lim->tick_ms % 1000) * 1000;
 	if (reg_open(dbpath, &d->reg) == -1 ||
@@ -1289,5 +1487,6 @@ ctld_free(struct ctld *d)
 	if (d->tick != NULL)
 		event_free(d->tick);
 	reg_close(d->reg);
+	relays_wipe(&d->relays);
 	free(d);
 }

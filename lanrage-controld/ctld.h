@@ -16,6 +16,8 @@
 struct event_base;
 struct ctld;
 
+#define CTLD_MAX_RELAY_KEYS	64
+
 struct ctld_limits {
 	struct csrv_limits csrv;
 	uint16_t	 heartbeat;	/* seconds, told in WELCOME */
@@ -26,6 +28,10 @@ struct ctld_limits {
 	unsigned	 burst;		/* token bucket depth */
 	uint32_t	 invite_ttl_max; /* seconds; also for "never" */
 	int64_t		(*clock)(void);	/* Unix seconds; NULL: time() */
+	const uint8_t	(*relay_keys)[32];	/* may send RELAY_HELLO */
+	size_t		 nrelay_keys;
+	uint16_t	 relay_report;	/* seconds, told in RELAY_WELCOME */
+	uint32_t	 relay_token_ttl;	/* seconds */
 };
 
 /*

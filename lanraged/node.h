@@ -134,6 +134,7 @@ struct sidechan_stats {
 	uint64_t	 rate_limited;		/* disco: over the rate */
 	uint64_t	 stun_unexpected;	/* no such transaction */
 	uint64_t	 queue_dropped;		/* the loop was behind */
+	uint64_t	 relay_unexpected;	/* relay frame from a stranger */
 };
 
 int	 sidechan_init(struct wg_device *);
@@ -144,6 +145,9 @@ int	 sidechan_peer_set(const uint8_t key[NODE_KEYLEN],
 void	 sidechan_peer_del(const uint8_t key[NODE_KEYLEN]);
 /* The STUN transaction in flight (NULL: none). */
 void	 sidechan_stun_expect(const uint8_t *txid);
+/* Where relay frames (BOUND, PONG) may come from. */
+void	 sidechan_relays_set(const struct sockaddr_storage *,
+	    const socklen_t *, size_t n);
 void	 sidechan_stats(struct sidechan_stats *);
 
 /*
@@ -165,6 +169,23 @@ void	 paths_disco(const uint8_t key[NODE_KEYLEN], const struct disco_msg *,
 void	 paths_self_changed(void);
 json_t	*paths_peer_json(const uint8_t key[NODE_KEYLEN]);
 json_t	*paths_stats_json(void);
+/*
+ * relayc.c: the relays of the party (proto/relay.md): bound at each,
+ * pinged, and the one relayed peers go through (relayc_best: false
+ * while none is alive).
+ */
+int	 relayc_init(struct wg_device *, const uint8_t priv[NODE_KEYLEN],
+	    const uint8_t pub[NODE_KEYLEN]);
+void	 relayc_free(void);
+void	 relayc_list(const struct control_relay_list *);
+void	 relayc_clear(void);
+void	 relayc_input(const uint8_t *, size_t, const struct sockaddr *);
+bool	 relayc_best(struct sockaddr_storage *);
+bool	 relayc_is_relay(const struct sockaddr *);
+json_t	*relayc_json(void);
+/* party.c: the relay to use changed (or there is none now). */
+void	 party_relay_changed(void);
+
 /*
  * party.c: path selection moved a peer (use paths_best); force: set the
  * endpoint even if it is the one set last (WireGuard roamed away).

@@ -23,9 +23,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "lanraged/cc.h"
 #include "lanraged/lanraged.h"
 #include "lanraged/node.h"
+#include "lib/cc.h"
 #include "lib/log.h"
 #include "lib/proc.h"
 #include "lib/wg/device.h"
@@ -56,6 +56,7 @@ struct party_op {
 struct party_peer {
 	uint8_t			 key[CONTROL_KEYLEN];
 	struct sockaddr_storage	 ep;		/* ss_family 0: none */
+	bool			 relayed;	/* ep is a relay */
 };
 
 static struct {
@@ -80,6 +81,7 @@ static struct {
 
 static void	 party_flush_ops(void);
 static void	 party_netcheck_auto(void);
+static void	 party_relays_refresh(void);
 static void	 party_ep_check(evutil_socket_t, short, void *);
 static json_t	*party_json(void);
 
@@ -132,13 +134,22 @@ party_addr_set(const struct prefix *want)
  * first candidate the member published, so that a handshake is under
  * way the moment a path validates (the engine re-sends it there).
  */
+/*
+ * A validated direct path; else the relay, at once (punching goes on
+ * and moves the peer when a path validates); else the first candidate.
+ */
 static void
 party_pick_endpoint(const struct control_member *m,
-    struct sockaddr_storage *ss)
+    struct sockaddr_storage *ss, bool *relayed)
 {
 	memset(ss, 0, sizeof(*ss));
+	*relayed = false;
 	if (paths_best(m->key, ss))
 		return;
+	if (relayc_best(ss)) {
+		*relayed = true;
+		return;
+	}
 	if (m->ep.n > 0)
 		addr_to_sockaddr(&m->ep.c[0].addr, m->ep.c[0].port, ss);
 }
@@ -193,9 +204,11 @@ party_set_member(struct wg_uapi_set *set, const struct control_member *m,
 	struct wg_uapi_peer	*up = &set->peers[set->npeers];
 	struct party_peer	*have = party_peer_find(m->key);
 	struct sockaddr_storage	 ep;
+	bool			 relayed;
 
-	party_pick_endpoint(m, &ep);
-	if (have != NULL && party_same_ep(&have->ep, &ep))
+	party_pick_endpoint(m, &ep, &relayed);
+	if (have != NULL && party_same_ep(&have->ep, &ep) &&
+	    have->relayed == relayed)
 		return false;
 	memcpy(up->public_key, m->key, CONTROL_KEYLEN);
 	if (ep.ss_family != 0) {
@@ -203,6 +216,8 @@ party_set_member(struct wg_uapi_set *set, const struct control_member *m,
 		up->endpoint_len = ep.ss_family == AF_INET ?
 		    sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
 		up->flags |= WG_UAPI_PEER_ENDPOINT;
+		if (relayed)
+			up->flags |= WG_UAPI_PEER_RELAYED;
 	}
 	if (have != NULL)
 		up->flags |= WG_UAPI_PEER_UPDATE_ONLY;
@@ -250,7 +265,8 @@ party_sync_peers(void)
 		paths_peer_update(m);
 		party_set_member(set, m, keepalive);
 		memcpy(now[n].key, m->key, CONTROL_KEYLEN);
-		party_pick_endpoint(m, &now[n++].ep);
+		party_pick_endpoint(m, &now[n].ep, &now[n].relayed);
+		n++;
 	}
 	if (set->npeers > 0 && (err = wg_device_apply(P.env.dev, set)) != 0)
 		log_warnx("party: cannot update the peers: %s", strerror(err));
@@ -297,6 +313,7 @@ party_drop(const char *why)
 	P.st = NULL;
 	P.synced = false;
 	P.nrequests = 0;
+	relayc_clear();
 	party_apply();
 }
 
@@ -447,6 +464,34 @@ party_json(void)
 	    "members", (int)P.st->nmembers);
 }
 
+/*
+ * WireGuard sends through a relay: the path is "relay", and the reason
+ * why it is not direct ("none: both symmetric; needs a relay") becomes
+ * "relay: both symmetric".
+ */
+static void
+party_peer_relayed(json_t *o)
+{
+	const char	*why = json_string_value(json_object_get(o, "reason"));
+	char		 r[256];
+	size_t		 n;
+
+	json_object_set_new(o, "path", json_string("relay"));
+	if (why == NULL)
+		return;
+	if (strncmp(why, "none: ", 6) == 0)
+		why += 6;
+	else if (strncmp(why, "none yet: ", 10) == 0)
+		why += 10;	/* "probing 3 addresses" */
+	else if (strncmp(why, "direct: ", 8) == 0)
+		why += 8;	/* validated, WireGuard not yet moved */
+	snprintf(r, sizeof(r), "relay: %s", why);
+	n = strlen(r);
+	if (n > 15 && strcmp(r + n - 15, "; needs a relay") == 0)
+		r[n - 15] = '\0';
+	json_object_set_new(o, "reason", json_string(r));
+}
+
 static json_t *
 party_peer_json(const struct control_member *m)
 {
@@ -483,6 +528,8 @@ party_peer_json(const struct control_member *m)
 	    json_is_object(path))
 		json_object_update(o, path);
 	json_decref(path);
+	if (o != NULL && pi.relayed)
+		party_peer_relayed(o);
 	return o;
 }
 
@@ -522,7 +569,7 @@ party_status_json(void)
 	settings_get("name", name, sizeof(name));
 	settings_get("control.key", key, sizeof(key));
 	return json_pack("{s:{s:s, s:o, s:s, s:i}, s:{s:o, s:o, s:s, s:o, "
-	    "s:o}, s:o, s:o, s:o, s:o}",
+	    "s:o}, s:o, s:o, s:o, s:o, s:o}",
 	    "node", "name", name, "public_key", party_key_json(P.pub),
 	    "interface", P.env.ifname, "listen_port", (int)P.env.port,
 	    "control", "server", *cc_server() != '\0' ?
@@ -532,7 +579,8 @@ party_status_json(void)
 	    "error", err != NULL ? json_string(err) : json_null(),
 	    "retry_in", retry >= 0 ? json_integer(retry) : json_null(),
 	    "party", party_json(), "requests", party_requests_json(),
-	    "netcheck", netcheck_json(), "disco", paths_stats_json());
+	    "netcheck", netcheck_json(), "disco", paths_stats_json(),
+	    "relays", relayc_json());
 }
 
 /* Session hooks. */
@@ -669,6 +717,26 @@ party_reply_ok(struct party_op *op, const struct control_hdr *h)
 }
 
 static int
+party_reply_relays(struct party_op *op, const struct control_hdr *h)
+{
+	struct control_relay_list	*l;
+
+	if (h->type != CONTROL_MSG_RELAY_LIST ||
+	    (l = malloc(sizeof(*l))) == NULL)
+		return -1;
+	if (control_dec_relay_list(h->payload, h->len, l) == -1) {
+		free(l);
+		return -1;
+	}
+	/* only the party we are in: a late answer for another is moot */
+	if (P.st != NULL && memcmp(op->payload, P.st->id, CONTROL_IDLEN) == 0)
+		relayc_list(l);
+	free(l);
+	party_op_done(op, PARTY_OK, NULL, json_object());
+	return 0;
+}
+
+static int
 party_reply(const struct control_hdr *h)
 {
 	struct party_op	*op;
@@ -692,6 +760,8 @@ party_reply(const struct control_hdr *h)
 		return party_reply_party(op, h);
 	case CONTROL_MSG_INVITE_CREATE:
 		return party_reply_invite(op, h);
+	case CONTROL_MSG_RELAYS:
+		return party_reply_relays(op, h);
 	default:
 		return party_reply_ok(op, h);
 	}
@@ -731,6 +801,7 @@ party_push_state(const struct control_hdr *h)
 	P.synced = true;
 	party_apply();
 	party_answer_awaiting();
+	party_relays_refresh();
 	return 0;
 }
 
@@ -993,6 +1064,8 @@ party_ep_check(evutil_socket_t fd, short ev, void *arg)
 	struct buf		 b;
 
 	evtimer_add(P.ep_ev, &tv);
+	if (fd != -1)
+		party_relays_refresh();	/* tokens and load, every 20 s */
 	party_lan_candidates(&ep);
 	if (!party_ep_same(&ep, &P.lan)) {
 		/* Another network: the NAT may be another one too. */
@@ -1011,6 +1084,32 @@ party_ep_check(evutil_socket_t fd, short ev, void *arg)
 	if (control_enc_endpoints(&b, &ep) == 0 &&
 	    party_op_new(CONTROL_MSG_ENDPOINTS, &b, NULL, NULL) != NULL)
 		log_info("party: %u endpoint candidates sent", ep.n);
+}
+
+/* The relays and this node's tokens for them, unless a request is out. */
+static void
+party_relays_refresh(void)
+{
+	struct control_party_ref	 pr;
+	struct party_op			*op;
+	uint8_t				 mem[CONTROL_IDLEN];
+	struct buf			 b;
+
+	if (P.st == NULL || cc_state() != CC_READY)
+		return;
+	TAILQ_FOREACH(op, &P.ops, entry)
+		if (op->type == CONTROL_MSG_RELAYS)
+			return;
+	memcpy(pr.id, P.st->id, CONTROL_IDLEN);
+	buf_init_fixed(&b, mem, sizeof(mem));
+	if (control_enc_party_ref(&b, &pr) == 0)
+		party_op_new(CONTROL_MSG_RELAYS, &b, NULL, NULL);
+}
+
+void
+party_relay_changed(void)
+{
+	party_sync_peers();
 }
 
 /* The STUN responder: the control server's address, stun.port. */
@@ -1128,8 +1227,8 @@ party_set_key(void)
 int
 party_start(const struct party_env *env)
 {
-	static const struct cc_hooks	 hooks = { party_welcome, party_reply,
-	    party_push, party_down };
+	static const struct cc_hooks	 hooks = { .welcome = party_welcome,
+	    .reply = party_reply, .push = party_push, .down = party_down };
 	struct control_state		*st;
 	char				 b64[NODE_B64KEY_LEN + 1];
 
@@ -1149,6 +1248,7 @@ party_start(const struct party_env *env)
 		return -1;
 	if (sidechan_init(P.env.dev) == -1 ||
 	    paths_init(P.env.dev, P.priv, P.pub) == -1 ||
+	    relayc_init(P.env.dev, P.priv, P.pub) == -1 ||
 	    netcheck_init(P.env.dev, P.env.port) == -1 ||
 	    (P.ep_ev = evtimer_new(proc_base(), party_ep_check, NULL)) ==
 	    NULL)
@@ -1180,6 +1280,7 @@ party_stop(void)
 	sidechan_free();
 	netcheck_free();
 	paths_free();
+	relayc_free();
 	cc_shutdown();
 	free(P.st);
 	P.st = NULL;

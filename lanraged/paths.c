@@ -685,7 +685,7 @@ paths_stats_json(void)
 
 	sidechan_stats(&sc);
 	return json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
-	    "s:I}", "nat", ps_nat_name(&PA.self),
+	    "s:I, s:I}", "nat", ps_nat_name(&PA.self),
 	    "unknown_sender", (json_int_t)sc.unknown_sender,
 	    "rate_limited", (json_int_t)sc.rate_limited,
 	    "forged", (json_int_t)sc.forged,
@@ -694,5 +694,6 @@ paths_stats_json(void)
 	    "replayed", (json_int_t)PA.replayed,
 	    "unmatched_pong", (json_int_t)PA.late,
 	    "queue_dropped", (json_int_t)sc.queue_dropped,
-	    "stun_unexpected", (json_int_t)sc.stun_unexpected);
+	    "stun_unexpected", (json_int_t)sc.stun_unexpected,
+	    "relay_unexpected", (json_int_t)sc.relay_unexpected);
 }

@@ -19,23 +19,6 @@
 
 static const uint64_t ps_first_pings[] = { 0, 100, 200, 400, 800 };
 
-static bool
-ps_sa_eq(const struct sockaddr_storage *a, const struct sockaddr *b)
-{
-	const struct sockaddr_in	*a4 = (const void *)a, *b4 = (const void *)b;
-	const struct sockaddr_in6	*a6 = (const void *)a, *b6 = (const void *)b;
-
-	if (a->ss_family != b->sa_family)
-		return false;
-	if (a->ss_family == AF_INET)
-		return a4->sin_port == b4->sin_port &&
-		    a4->sin_addr.s_addr == b4->sin_addr.s_addr;
-	if (a->ss_family == AF_INET6)
-		return a6->sin6_port == b6->sin6_port &&
-		    memcmp(&a6->sin6_addr, &b6->sin6_addr, 16) == 0;
-	return false;
-}
-
 void
 ps_peer_init(struct ps_peer *pp, uint64_t now)
 {
@@ -51,7 +34,7 @@ ps_path_find(const struct ps_peer *pp, const struct sockaddr *sa)
 	size_t	 i;
 
 	for (i = 0; i < pp->npaths; i++)
-		if (ps_sa_eq(&pp->paths[i].sa, sa))
+		if (sockaddr_eq((const struct sockaddr *)&pp->paths[i].sa, sa))
 			return (int)i;
 	return -1;
 }

@@ -172,6 +172,18 @@ check_keepalive(const char *in, char *out, size_t len, const char **why)
 	return 0;
 }
 
+/* A relay region as controld names them: [a-z0-9-], or empty. */
+static int
+check_region(const char *in, char *out, size_t len, const char **why)
+{
+	if (*in != '\0' && !control_region_valid(in)) {
+		*why = "expected 1-32 of a-z, 0-9 and '-' (or empty)";
+		return -1;
+	}
+	snprintf(out, len, "%s", in);
+	return 0;
+}
+
 static const struct setting settings_table[] = {
 	{ "name",		NULL,	check_name },
 	{ "control.server",	"",	check_server },
@@ -179,6 +191,7 @@ static const struct setting settings_table[] = {
 	{ "api.port",		"8666",	check_port },
 	{ "keepalive",		"25",	check_keepalive },
 	{ "stun.port",		"3478",	check_stun_port },
+	{ "relay.region",	"",	check_region },
 	{ "node.public_key",	NULL,	NULL },
 };
 

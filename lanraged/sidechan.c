@@ -8,7 +8,8 @@
  * member's token bucket has a token, and its box opens with the key
  * shared with that member (computed once per member: one X25519 per
  * peer, not per datagram).  A bucket is spent only by datagrams that
- * opened, so forging a member's key cannot silence that member.  What
+ * opened, so forging a member's key cannot silence that member.  Relay
+ * frames (BOUND, PONG) are kept only from the relays of the list.  What
  * is kept goes into a bounded queue, and an eventfd wakes the loop.
  */
 #include <sys/eventfd.h>
@@ -28,6 +29,7 @@
 #include "lib/proc.h"
 #include "lib/wg/device.h"
 #include "proto/disco.h"
+#include "proto/relay.h"
 #include "proto/stun.h"
 
 #define SC_QUEUE	256
@@ -42,9 +44,15 @@ struct sc_peer {
 	uint64_t		 tokens_ms;
 };
 
+enum sc_kind {
+	SC_STUN,
+	SC_DISCO,
+	SC_RELAY,
+};
+
 struct sc_item {
-	bool			 disco;
-	uint8_t			 stun[STUN_MAXMSG];	/* !disco */
+	enum sc_kind		 kind;
+	uint8_t			 stun[STUN_MAXMSG];	/* STUN, relay */
 	size_t			 len;
 	struct disco_msg	 msg;			/* disco: opened */
 	uint8_t			 key[NODE_KEYLEN];
@@ -61,6 +69,8 @@ static struct {
 	size_t			 nq;
 	struct sc_peer		 peers[CONTROL_MAX_MEMBERS];
 	size_t			 npeers;
+	struct sockaddr_storage	 relays[CONTROL_MAX_RELAYS];
+	size_t			 nrelays;
 	bool			 stun_want;
 	uint8_t			 stun_txid[STUN_TXIDLEN];
 	struct sidechan_stats	 st;
@@ -124,7 +134,7 @@ sc_stun_in(const uint8_t *p, size_t len)
 	}
 	if ((it = sc_slot()) == NULL)
 		return false;
-	it->disco = false;
+	it->kind = SC_STUN;
 	memcpy(it->stun, p, len);
 	it->len = len;
 	return true;
@@ -152,9 +162,32 @@ sc_disco_in(const uint8_t *p, size_t len)
 	}
 	if ((it = sc_slot()) == NULL)
 		return false;
-	it->disco = true;
+	it->kind = SC_DISCO;
 	it->msg = m;
 	memcpy(it->key, peer->key, NODE_KEYLEN);
+	return true;
+}
+
+/* BOUND and PONG, only from the relays of the list: both are small. */
+static bool
+sc_relay_in(const uint8_t *p, size_t len, const struct sockaddr *sa)
+{
+	struct sc_item	*it;
+	size_t		 i;
+
+	for (i = 0; i < SC.nrelays; i++)
+		if (sockaddr_eq((struct sockaddr *)&SC.relays[i], sa))
+			break;
+	if (i == SC.nrelays || (p[0] != RELAY_BOUND && p[0] != RELAY_PONG) ||
+	    len > RELAY_BOUNDLEN) {
+		SC.st.relay_unexpected++;
+		return false;
+	}
+	if ((it = sc_slot()) == NULL)
+		return false;
+	it->kind = SC_RELAY;
+	memcpy(it->stun, p, len);
+	it->len = len;
 	return true;
 }
 
@@ -173,6 +206,8 @@ sc_other(const uint8_t *p, size_t len, const struct sockaddr *sa,
 		kept = sc_stun_in(p, len);
 	else if (disco_is_disco(p, len))
 		kept = sc_disco_in(p, len);
+	else if (relay_is_relay(p, len))
+		kept = sc_relay_in(p, len, sa);
 	if (kept) {
 		memcpy(&SC.q[SC.nq].src, sa, salen);
 		SC.q[SC.nq++].srclen = salen;
@@ -199,9 +234,12 @@ sc_drain(evutil_socket_t fd, short ev, void *arg)
 	pthread_mutex_unlock(&SC.lock);
 	for (i = 0; i < nq; i++) {
 		it = &q[i];
-		if (it->disco)
+		if (it->kind == SC_DISCO)
 			paths_disco(it->key, &it->msg,
 			    (struct sockaddr *)&it->src, it->srclen);
+		else if (it->kind == SC_RELAY)
+			relayc_input(it->stun, it->len,
+			    (struct sockaddr *)&it->src);
 		else
 			netcheck_input(it->stun, it->len);
 	}
@@ -283,6 +321,21 @@ sidechan_stun_expect(const uint8_t *txid)
 	SC.stun_want = txid != NULL;
 	if (txid != NULL)
 		memcpy(SC.stun_txid, txid, STUN_TXIDLEN);
+	pthread_mutex_unlock(&SC.lock);
+}
+
+void
+sidechan_relays_set(const struct sockaddr_storage *ss, const socklen_t *len,
+    size_t n)
+{
+	size_t	 i;
+
+	pthread_mutex_lock(&SC.lock);
+	SC.nrelays = n < CONTROL_MAX_RELAYS ? n : CONTROL_MAX_RELAYS;
+	for (i = 0; i < SC.nrelays; i++) {
+		memset(&SC.relays[i], 0, sizeof(SC.relays[i]));
+		memcpy(&SC.relays[i], &ss[i], len[i]);
+	}
 	pthread_mutex_unlock(&SC.lock);
 }
 

@@ -50,6 +50,8 @@ bool	 prefix_contains(const struct prefix *outer, const struct prefix *inner);
 const char *addr_fmt(const struct addr *, char *, size_t);
 const char *prefix_fmt(const struct prefix *, char *, size_t);
 const char *sockaddr_fmt(const struct sockaddr *, char *, size_t);
+/* Same family, address and port (IPv4 or IPv6; nothing else is equal). */
+bool	 sockaddr_eq(const struct sockaddr *, const struct sockaddr *);
 /* Fill a sockaddr from addr + port; returns its length. */
 socklen_t addr_to_sockaddr(const struct addr *, uint16_t port,
 	    struct sockaddr_storage *);

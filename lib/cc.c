@@ -1,8 +1,8 @@
 /*
- * The node's session with lanrage-controld: connect (names resolved
- * without blocking), Noise IK handshake carrying HELLO and WELCOME,
- * framed transport, heartbeats, and reconnection with exponential
- * backoff.  Replies and pushes go to the hooks; what they mean is
+ * A session with lanrage-controld: connect (names resolved without
+ * blocking), Noise IK handshake carrying HELLO and WELCOME (a relay's:
+ * RELAY_HELLO and RELAY_WELCOME), framed transport, heartbeats (a
+ * relay's: reports), and reconnection with exponential backoff.  Replies and pushes go to the hooks; what they mean is
  * party.c's business.  Everything the server sends is decoded strictly:
  * a violation ends the session (proto/control.md, "Trust model").
  */
@@ -21,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lanraged/cc.h"
+#include "lib/cc.h"
 #include "lib/csess.h"
 #include "lib/log.h"
 #include "lib/proc.h"
@@ -39,6 +39,8 @@ static struct {
 	uint16_t		 port;
 	uint8_t			 server_key[CSESS_KEY_LEN];
 	struct control_hello	 hello;
+	struct control_relay_hello rhello;
+	bool			 relay;		/* a relay's session */
 	enum cc_state		 state;
 	struct bufferevent	*bev;
 	struct evdns_base	*dns;
@@ -54,6 +56,7 @@ static struct {
 } cc;
 
 static void	 cc_connect(void);
+static void	 cc_start(const char *, const uint8_t *);
 
 static void
 cc_set_error(const char *fmt, ...)
@@ -157,13 +160,68 @@ cc_send(uint16_t type, const void *payload, size_t len, uint32_t *idp)
 	return 0;
 }
 
+/* A relay's report doubles as its heartbeat. */
+static int
+cc_send_report(void)
+{
+	struct control_relay_report	 r;
+	uint8_t				 m[16];
+	struct buf			 b;
+
+	memset(&r, 0, sizeof(r));
+	cc.hooks.report(&r);
+	buf_init_fixed(&b, m, sizeof(m));
+	if (control_enc_relay_report(&b, &r) == -1)
+		return -1;
+	return cc_send(CONTROL_MSG_RELAY_REPORT, b.data, b.len, NULL);
+}
+
 static void
 cc_heartbeat(evutil_socket_t fd, short ev, void *arg)
 {
 	struct timeval	 tv = { cc.heartbeat, 0 };
+	int		 rc;
 
-	if (cc_send(CONTROL_MSG_HEARTBEAT, NULL, 0, NULL) == 0)
+	rc = cc.relay ? cc_send_report() :
+	    cc_send(CONTROL_MSG_HEARTBEAT, NULL, 0, NULL);
+	if (rc == 0)
 		evtimer_add(cc.hb_ev, &tv);
+}
+
+/* The session is up: heartbeats, and silence means the server is gone. */
+static void
+cc_ready(uint16_t heartbeat)
+{
+	struct timeval	 tv, idle;
+
+	cc.state = CC_READY;
+	cc.backoff = CC_BACKOFF_MIN;
+	cc.error[0] = '\0';
+	cc.heartbeat = heartbeat;
+	tv.tv_sec = heartbeat;
+	tv.tv_usec = 0;
+	evtimer_add(cc.hb_ev, &tv);
+	/* Three heartbeats without a word from the server: it is gone. */
+	idle.tv_sec = 3 * (time_t)heartbeat;
+	idle.tv_usec = 0;
+	bufferevent_set_timeouts(cc.bev, &idle, NULL);
+}
+
+static int
+cc_relay_welcome(const struct control_hdr *h)
+{
+	struct control_relay_welcome	 w;
+
+	if (h->type != CONTROL_MSG_RELAY_WELCOME ||
+	    control_dec_relay_welcome(h->payload, h->len, &w) == -1) {
+		cc_set_error("no RELAY_WELCOME in the server's handshake");
+		return -1;
+	}
+	cc_ready(w.report);
+	log_info("control: registered with %s (report every %u s)",
+	    cc.server, w.report);
+	cc.hooks.relay_welcome(&w);
+	return 0;
 }
 
 /* WELCOME came in message 2: the session is up. */
@@ -172,7 +230,6 @@ cc_welcome(const struct buf *pl)
 {
 	struct control_welcome	*w;
 	struct control_hdr	 h;
-	struct timeval		 tv, idle;
 
 	if (control_dec_hdr(pl->data, pl->len, &h) == -1)
 		return -1;
@@ -184,6 +241,8 @@ cc_welcome(const struct buf *pl)
 			    control_err_str(e.code), e.text);
 		return -1;
 	}
+	if (cc.relay)
+		return cc_relay_welcome(&h);
 	if ((w = calloc(1, sizeof(*w))) == NULL)
 		return -1;
 	if (h.type != CONTROL_MSG_WELCOME ||
@@ -192,17 +251,7 @@ cc_welcome(const struct buf *pl)
 		free(w);
 		return -1;
 	}
-	cc.state = CC_READY;
-	cc.backoff = CC_BACKOFF_MIN;
-	cc.error[0] = '\0';
-	cc.heartbeat = w->heartbeat;
-	tv.tv_sec = w->heartbeat;
-	tv.tv_usec = 0;
-	evtimer_add(cc.hb_ev, &tv);
-	/* Three heartbeats without a word from the server: it is gone. */
-	idle.tv_sec = 3 * (time_t)w->heartbeat;
-	idle.tv_usec = 0;
-	bufferevent_set_timeouts(cc.bev, &idle, NULL);
+	cc_ready(w->heartbeat);
 	log_info("control: connected to %s (heartbeat %u s, %u parties)",
 	    cc.server, w->heartbeat, w->nparties);
 	cc.hooks.welcome(w);
@@ -293,8 +342,15 @@ cc_send_hello(void)
 		return -1;
 	if (++cc.next_id == 0)
 		cc.next_id = 1;
-	rc = control_enc_hdr(&msg, CONTROL_MSG_HELLO, cc.next_id) == -1 ||
-	    control_enc_hello(&msg, &cc.hello) == -1 ||
+	if (cc.relay)
+		rc = control_enc_hdr(&msg, CONTROL_MSG_RELAY_HELLO,
+		    cc.next_id) == -1 ||
+		    control_enc_relay_hello(&msg, &cc.rhello) == -1 ? -1 : 0;
+	else
+		rc = control_enc_hdr(&msg, CONTROL_MSG_HELLO,
+		    cc.next_id) == -1 ||
+		    control_enc_hello(&msg, &cc.hello) == -1 ? -1 : 0;
+	rc = rc == -1 ||
 	    csess_init_initiator(&cc.cs, cc.priv, cc.server_key) == -1 ||
 	    csess_reader_init(&cc.rd, CSESS_BODY_MAX) == -1 ||
 	    csess_write_msg1(&cc.cs, &out, NULL, msg.data, msg.len) == -1 ||
@@ -396,12 +452,28 @@ void
 cc_configure(const char *server, const uint8_t key[CSESS_KEY_LEN],
     const struct control_hello *hello)
 {
+	cc.relay = false;
+	cc.hello = *hello;
+	cc_start(server, key);
+}
+
+void
+cc_configure_relay(const char *server, const uint8_t key[CSESS_KEY_LEN],
+    const struct control_relay_hello *rhello)
+{
+	cc.relay = true;
+	cc.rhello = *rhello;
+	cc_start(server, key);
+}
+
+static void
+cc_start(const char *server, const uint8_t *key)
+{
 	bool	 was_ready = cc.state == CC_READY;
 
 	evtimer_del(cc.retry_ev);
 	cc_teardown();
 	cc.backoff = CC_BACKOFF_MIN;
-	cc.hello = *hello;
 	if (server == NULL || *server == '\0' || key == NULL ||
 	    lr_hostport_parse(server, cc.host, sizeof(cc.host),
 	    &cc.port) == -1) {

@@ -1,9 +1,10 @@
 /*
- * control_client.c: lanraged's session with lanrage-controld (one at a
- * time), on the event loop of lib/proc.  See proto/control.md.
+ * A session with lanrage-controld (one per process), on the event loop
+ * of lib/proc: lanraged's as a node (HELLO, heartbeats), lanrage-relayd's
+ * as a relay (RELAY_HELLO, reports).  See proto/control.md.
  */
-#ifndef LR_LANRAGED_CC_H
-#define LR_LANRAGED_CC_H
+#ifndef LR_LIB_CC_H
+#define LR_LIB_CC_H
 
 #include <sys/socket.h>
 
@@ -33,12 +34,18 @@ struct cc_hooks {
 	int	(*reply)(const struct control_hdr *);
 	int	(*push)(const struct control_hdr *);
 	void	(*down)(bool was_ready);
+	/* relays: instead of welcome, and what each report says */
+	void	(*relay_welcome)(const struct control_relay_welcome *);
+	void	(*report)(struct control_relay_report *);
 };
 
 int		 cc_init(const struct cc_hooks *, const uint8_t priv[32]);
 /* (Re)connect to server (host:port) pinned to key; NULL: unconfigured. */
 void		 cc_configure(const char *server, const uint8_t key[32],
 		    const struct control_hello *);
+/* The same for a relay, which says RELAY_HELLO and sends reports. */
+void		 cc_configure_relay(const char *server, const uint8_t key[32],
+		    const struct control_relay_hello *);
 /* Candidates for the next HELLO (the session in progress keeps its own). */
 void		 cc_set_endpoints(const struct control_endpoints *);
 void		 cc_shutdown(void);

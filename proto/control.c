@@ -7,9 +7,11 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "control.h"
+#include "relay.h"
 #include "../lib/wire.h"
 
 #define WIRE_AF_INET	4
@@ -1107,6 +1109,239 @@ control_dec_error(const void *p, size_t len, struct control_error *out)
 	return (0);
 }
 
+/* Relays: RELAY_HELLO, RELAY_WELCOME, RELAY_REPORT, RELAY_LIST */
+
+bool
+control_region_valid(const char *s)
+{
+	size_t	 i, n = strnlen(s, CONTROL_NAME_MAX + 1);
+
+	if (n == 0 || n > CONTROL_NAME_MAX)
+		return (false);
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') ||
+		    (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
+			return (false);
+	return (true);
+}
+
+static int
+get_region(struct bufr *r, char *region)
+{
+	if (get_name(r, region) == -1 || !control_region_valid(region))
+		return (wire_fail(EBADMSG));
+	return (0);
+}
+
+/* A relay's public addresses are what its operator configured. */
+static bool
+relay_hello_valid(const struct control_relay_hello *m)
+{
+	size_t	 i;
+
+	if (m->version != CONTROL_VERSION || m->port == 0 ||
+	    m->capacity == 0 || !control_region_valid(m->region) ||
+	    !endpoints_valid(&m->ep))
+		return (false);
+	for (i = 0; i < m->ep.n; i++)
+		if (m->ep.c[i].kind != CONTROL_EP_CONFIGURED)
+			return (false);
+	return (true);
+}
+
+int
+control_enc_relay_hello(struct buf *b, const struct control_relay_hello *m)
+{
+	size_t	 mark = b->len;
+
+	if (!relay_hello_valid(m))
+		return (wire_fail(EINVAL));
+	if (buf_put_u16(b, m->version) == -1 || buf_put_u16(b, m->port) == -1 ||
+	    put_name(b, m->region) == -1 || buf_put_u32(b, m->capacity) == -1 ||
+	    put_endpoints(b, &m->ep) == -1)
+		return (wire_undo(b, mark));
+	return (0);
+}
+
+int
+control_dec_relay_hello(const void *p, size_t len,
+    struct control_relay_hello *out)
+{
+	struct control_relay_hello	 m;
+	struct bufr			 r;
+
+	memset(&m, 0, sizeof(m));
+	bufr_init(&r, p, len);
+	if (bufr_get_u16(&r, &m.version) == -1 ||
+	    bufr_get_u16(&r, &m.port) == -1 || get_region(&r, m.region) == -1 ||
+	    bufr_get_u32(&r, &m.capacity) == -1 ||
+	    get_endpoints(&r, &m.ep) == -1 || bufr_end(&r) == -1 ||
+	    !relay_hello_valid(&m))
+		return (wire_fail(EBADMSG));
+	*out = m;
+	return (0);
+}
+
+static bool
+relay_welcome_valid(const struct control_relay_welcome *m)
+{
+	return (m->version == CONTROL_VERSION &&
+	    m->report >= CONTROL_HEARTBEAT_MIN &&
+	    m->report <= CONTROL_HEARTBEAT_MAX &&
+	    nonzero(m->sign_key, CONTROL_SIGNKEYLEN));
+}
+
+int
+control_enc_relay_welcome(struct buf *b,
+    const struct control_relay_welcome *m)
+{
+	size_t	 mark = b->len;
+
+	if (!relay_welcome_valid(m))
+		return (wire_fail(EINVAL));
+	if (buf_put_u16(b, m->version) == -1 ||
+	    buf_put_u16(b, m->report) == -1 ||
+	    buf_put(b, m->sign_key, CONTROL_SIGNKEYLEN) == -1)
+		return (wire_undo(b, mark));
+	return (0);
+}
+
+int
+control_dec_relay_welcome(const void *p, size_t len,
+    struct control_relay_welcome *out)
+{
+	struct control_relay_welcome	 m;
+	struct bufr			 r;
+
+	memset(&m, 0, sizeof(m));
+	bufr_init(&r, p, len);
+	if (bufr_get_u16(&r, &m.version) == -1 ||
+	    bufr_get_u16(&r, &m.report) == -1 ||
+	    bufr_get(&r, m.sign_key, CONTROL_SIGNKEYLEN) == -1 ||
+	    bufr_end(&r) == -1 || !relay_welcome_valid(&m))
+		return (wire_fail(EBADMSG));
+	*out = m;
+	return (0);
+}
+
+int
+control_enc_relay_report(struct buf *b, const struct control_relay_report *m)
+{
+	size_t	 mark = b->len;
+
+	if (buf_put_u8(b, m->load) == -1 || buf_put_u32(b, m->nbound) == -1)
+		return (wire_undo(b, mark));
+	return (0);
+}
+
+int
+control_dec_relay_report(const void *p, size_t len,
+    struct control_relay_report *out)
+{
+	struct control_relay_report	 m;
+	struct bufr			 r;
+
+	memset(&m, 0, sizeof(m));
+	bufr_init(&r, p, len);
+	if (bufr_get_u8(&r, &m.load) == -1 ||
+	    bufr_get_u32(&r, &m.nbound) == -1 || bufr_end(&r) == -1)
+		return (wire_fail(EBADMSG));
+	*out = m;
+	return (0);
+}
+
+/* The token must be well formed and name this relay (not its signature). */
+static bool
+relay_entry_valid(const struct control_relay *e)
+{
+	struct relay_token	 t;
+
+	return (nonzero(e->key, CONTROL_KEYLEN) &&
+	    control_region_valid(e->region) && af_valid(e->addr.af) &&
+	    nonzero(e->addr.bytes, addr_len(e->addr.af)) && e->port != 0 &&
+	    relay_token_dec(e->token, &t) == 0 &&
+	    memcmp(t.relay_key, e->key, CONTROL_KEYLEN) == 0);
+}
+
+static bool
+relay_list_valid(const struct control_relay_list *m)
+{
+	size_t	 i, j;
+
+	if (m->n > CONTROL_MAX_RELAYS)
+		return (false);
+	for (i = 0; i < m->n; i++) {
+		if (!relay_entry_valid(&m->r[i]))
+			return (false);
+		for (j = 0; j < i; j++)
+			if (memcmp(m->r[i].key, m->r[j].key,
+			    CONTROL_KEYLEN) == 0)
+				return (false);
+	}
+	return (true);
+}
+
+int
+control_enc_relay_list(struct buf *b, const struct control_relay_list *m)
+{
+	const struct control_relay	*e;
+	size_t				 i, mark = b->len;
+
+	if (!relay_list_valid(m))
+		return (wire_fail(EINVAL));
+	if (buf_put_u8(b, m->n) == -1)
+		return (wire_undo(b, mark));
+	for (i = 0; i < m->n; i++) {
+		e = &m->r[i];
+		if (buf_put(b, e->key, CONTROL_KEYLEN) == -1 ||
+		    put_name(b, e->region) == -1 ||
+		    buf_put_u8(b, e->load) == -1 ||
+		    put_addr(b, &e->addr) == -1 ||
+		    buf_put_u16(b, e->port) == -1 ||
+		    buf_put(b, e->token, CONTROL_TOKENLEN) == -1)
+			return (wire_undo(b, mark));
+	}
+	return (0);
+}
+
+static int
+get_relay(struct bufr *r, struct control_relay *e)
+{
+	if (bufr_get(r, e->key, CONTROL_KEYLEN) == -1 ||
+	    get_region(r, e->region) == -1 || bufr_get_u8(r, &e->load) == -1 ||
+	    get_addr(r, &e->addr) == -1 || bufr_get_u16(r, &e->port) == -1 ||
+	    bufr_get(r, e->token, CONTROL_TOKENLEN) == -1)
+		return (wire_fail(EBADMSG));
+	return (0);
+}
+
+int
+control_dec_relay_list(const void *p, size_t len,
+    struct control_relay_list *out)
+{
+	struct control_relay_list	*m;
+	struct bufr			 r;
+	size_t				 i;
+	int				 rc = -1;
+
+	/* 16 entries of ~250 bytes: too big for a careless stack */
+	if ((m = calloc(1, sizeof(*m))) == NULL)
+		return (-1);
+	bufr_init(&r, p, len);
+	if (bufr_get_u8(&r, &m->n) == -1 || m->n > CONTROL_MAX_RELAYS)
+		goto out;
+	for (i = 0; i < m->n; i++)
+		if (get_relay(&r, &m->r[i]) == -1)
+			goto out;
+	if (bufr_end(&r) == -1 || !relay_list_valid(m))
+		goto out;
+	*out = *m;
+	rc = 0;
+ out:
+	free(m);
+	return (rc == 0 ? 0 : wire_fail(EBADMSG));
+}
+
 const char *
 control_err_str(unsigned int code)
 {
@@ -1146,6 +1381,9 @@ control_msg_name(unsigned int type)
 	case CONTROL_MSG_ENDPOINTS:		return ("endpoints");
 	case CONTROL_MSG_HEARTBEAT:		return ("heartbeat");
 	case CONTROL_MSG_APPROVE:		return ("approve");
+	case CONTROL_MSG_RELAY_HELLO:		return ("relay_hello");
+	case CONTROL_MSG_RELAY_REPORT:		return ("relay_report");
+	case CONTROL_MSG_RELAYS:		return ("relays");
 	case CONTROL_MSG_OK:			return ("ok");
 	case CONTROL_MSG_ERROR:			return ("error");
 	case CONTROL_MSG_WELCOME:		return ("welcome");
@@ -1153,6 +1391,8 @@ control_msg_name(unsigned int type)
 	case CONTROL_MSG_INVITE:		return ("invite");
 	case CONTROL_MSG_APPROVAL_PENDING:	return ("approval_pending");
 	case CONTROL_MSG_HEARTBEAT_ACK:		return ("heartbeat_ack");
+	case CONTROL_MSG_RELAY_WELCOME:		return ("relay_welcome");
+	case CONTROL_MSG_RELAY_LIST:		return ("relay_list");
 	case CONTROL_MSG_STATE:			return ("state");
 	case CONTROL_MSG_DELTA:			return ("delta");
 	case CONTROL_MSG_JOIN_REQUEST:		return ("join_request");

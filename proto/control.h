@@ -40,6 +40,9 @@
 #define CONTROL_CODELEN		16	/* invite join code */
 #define CONTROL_HEARTBEAT_MIN	1	/* seconds */
 #define CONTROL_HEARTBEAT_MAX	3600
+#define CONTROL_MAX_RELAYS	16	/* in one RELAY_LIST */
+#define CONTROL_TOKENLEN	153	/* a relay token (proto/relay.h) */
+#define CONTROL_SIGNKEYLEN	32	/* Ed25519 public key */
 
 enum control_msg_type {
 	/* requests: node -> server, id != 0 */
@@ -53,6 +56,9 @@ enum control_msg_type {
 	CONTROL_MSG_ENDPOINTS		= 0x0108,	/* -> OK */
 	CONTROL_MSG_HEARTBEAT		= 0x0109,	/* -> HEARTBEAT_ACK */
 	CONTROL_MSG_APPROVE		= 0x010a,	/* -> OK */
+	CONTROL_MSG_RELAY_HELLO		= 0x010b,	/* relay -> RELAY_WELCOME */
+	CONTROL_MSG_RELAY_REPORT	= 0x010c,	/* relay -> OK */
+	CONTROL_MSG_RELAYS		= 0x010d,	/* -> RELAY_LIST */
 
 	/* replies: server -> node, echo the request's id */
 	CONTROL_MSG_OK			= 0x0201,
@@ -62,6 +68,8 @@ enum control_msg_type {
 	CONTROL_MSG_INVITE		= 0x0205,
 	CONTROL_MSG_APPROVAL_PENDING	= 0x0206,
 	CONTROL_MSG_HEARTBEAT_ACK	= 0x0207,
+	CONTROL_MSG_RELAY_WELCOME	= 0x0208,
+	CONTROL_MSG_RELAY_LIST		= 0x0209,
 
 	/* pushes: server -> node, id 0 */
 	CONTROL_MSG_STATE		= 0x0301,
@@ -310,6 +318,49 @@ struct control_error {
 };
 
 /*
+ * RELAY_HELLO: a relay's first message (instead of HELLO).  region:
+ * 1..32 of [a-z0-9-]; capacity: packets/s, nonzero; ep: its public
+ * addresses, kind CONFIGURED only, none meaning "where this session
+ * comes from".
+ */
+struct control_relay_hello {
+	uint16_t	 version;
+	uint16_t	 port;		/* the relay's UDP port */
+	char		 region[CONTROL_NAMESIZ];
+	uint32_t	 capacity;
+	struct control_endpoints ep;
+};
+
+/* RELAY_WELCOME: report every `report` s; tokens are signed by sign_key. */
+struct control_relay_welcome {
+	uint16_t	 version;
+	uint16_t	 report;	/* seconds, 1..3600 */
+	uint8_t		 sign_key[CONTROL_SIGNKEYLEN];
+};
+
+/* RELAY_REPORT: the relay's load (0..255) and nodes bound. */
+struct control_relay_report {
+	uint8_t		 load;
+	uint32_t	 nbound;
+};
+
+/* One relay in RELAY_LIST, with the asking node's token for it. */
+struct control_relay {
+	uint8_t		 key[CONTROL_KEYLEN];
+	char		 region[CONTROL_NAMESIZ];
+	uint8_t		 load;
+	struct addr	 addr;
+	uint16_t	 port;
+	uint8_t		 token[CONTROL_TOKENLEN];
+};
+
+/* RELAY_LIST: the reply to RELAYS (whose payload is a party id). */
+struct control_relay_list {
+	uint8_t		 n;		/* 0..CONTROL_MAX_RELAYS */
+	struct control_relay r[CONTROL_MAX_RELAYS];
+};
+
+/*
  * Encoders append to a buf and return 0, or -1 (ENOBUFS when full,
  * nothing written; EINVAL when the struct breaks its own invariants).
  * Decoders read exactly len bytes and return 0, or -1/EBADMSG leaving
@@ -363,6 +414,23 @@ int	control_enc_delta(struct buf *, const struct control_delta *);
 int	control_dec_delta(const void *, size_t, struct control_delta *);
 int	control_enc_error(struct buf *, const struct control_error *);
 int	control_dec_error(const void *, size_t, struct control_error *);
+int	control_enc_relay_hello(struct buf *,
+	    const struct control_relay_hello *);
+int	control_dec_relay_hello(const void *, size_t,
+	    struct control_relay_hello *);
+int	control_enc_relay_welcome(struct buf *,
+	    const struct control_relay_welcome *);
+int	control_dec_relay_welcome(const void *, size_t,
+	    struct control_relay_welcome *);
+int	control_enc_relay_report(struct buf *,
+	    const struct control_relay_report *);
+int	control_dec_relay_report(const void *, size_t,
+	    struct control_relay_report *);
+int	control_enc_relay_list(struct buf *, const struct control_relay_list *);
+int	control_dec_relay_list(const void *, size_t,
+	    struct control_relay_list *);
+/* A relay region: 1..32 bytes of [a-z0-9-]. */
+bool	control_region_valid(const char *);
 /* OK, HEARTBEAT, HEARTBEAT_ACK: 0 when len is 0, else -1/EBADMSG. */
 int	control_dec_empty(const void *, size_t);
 

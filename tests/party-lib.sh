@@ -10,6 +10,9 @@
 #   party_nat_node X K TYPE         node X behind router lrp$$rK, LAN K
 #   party_nat_join X K N            node X on router K's LAN, 192.168.K.N
 #   party_double_nat_node X K       node X behind two port-restricted NATs
+#   party_relay_key N               key of relay N (PT_RELAY_PUB_N), before controld
+#   party_relayd N REGION           lanrage-relayd N at 10.99.0.(40+N):51820
+#   party_relayd_kill N             kill -9 relay N
 #   party_node X                    netd + lanraged in node X (a, b or c)
 #   party_node_stop X               SIGTERM lanraged of X, wait for it
 #   ctl X ARGS...                   lanragectl against X's control socket
@@ -34,6 +37,7 @@ PT_NETD=$(pwd)/$BUILD/sbin/lanrage-netd
 PT_LANRAGED=$(pwd)/$BUILD/sbin/lanraged
 PT_CONTROLD=$(pwd)/$BUILD/sbin/lanrage-controld
 PT_CTL=$(pwd)/$BUILD/bin/lanragectl
+PT_RELAYD=$(pwd)/$BUILD/sbin/lanrage-relayd
 PT_UID=65534			# every daemon drops to this user
 PT_SRV=lrp$$s
 PT_BR=lrpbr$$
@@ -62,7 +66,8 @@ party_require() {
 pt_fail() {
 	echo "not ok - $*"
 	[ -n "$PT_RUN" ] || exit 1
-	for f in "$PT_RUN"/controld.log "$PT_RUN"/*/lanraged.log; do
+	for f in "$PT_RUN"/controld.log "$PT_RUN"/relay*.log \
+	    "$PT_RUN"/*/lanraged.log; do
 		[ -f "$f" ] || continue
 		echo "# --- ${f#$PT_RUN/}"
 		tail -n 25 "$f" | sed 's/^/# /'
@@ -256,6 +261,47 @@ party_controld() {
 party_controld_kill() {
 	kill -9 "$PT_CONTROLD_PID" 2>/dev/null
 	wait "$PT_CONTROLD_PID" 2>/dev/null
+}
+
+# Relays: their keys first (controld lists them in RelayKeys), then
+# each in a namespace of its own on the bridge, registering with controld.
+party_relay_key() {
+	k=$("$PT_RELAYD" -g "$PT_RUN/relay$1.key") || pt_fail "relayd -g"
+	eval "PT_RELAY_PUB_$1=\$k"
+}
+
+party_relayd() {
+	n=$1 ns=lrp$$g$1
+	ip netns add "$ns" || pt_fail "ip netns add $ns"
+	PT_ROUTERS="$PT_ROUTERS $ns"
+	ip -n "$ns" link set lo up
+	ip link add "lrpg$$$n" netns "$PT_SRV" type veth peer name eth0 \
+	    netns "$ns" || pt_fail "veth for relay $n"
+	ip -n "$PT_SRV" link set "lrpg$$$n" master "$PT_BR" up
+	ip -n "$ns" addr add "10.99.0.$((40 + n))/24" dev eth0
+	ip -n "$ns" link set eth0 up
+	{
+		echo "[Relayd]"
+		echo "Listen = 10.99.0.$((40 + n)):51820"
+		echo "PrivateKeyFile = $PT_RUN/relay$n.key"
+		echo "Control = 10.99.0.1:8667"
+		echo "ControlKey = $PT_PUB"
+		echo "Region = $2"
+		echo "User = $PT_UID"
+		echo "Workers = 2"
+		echo "MetricsListen = 127.0.0.1:9851"
+	} >"$PT_RUN/relay$n.conf"
+	ip netns exec "$ns" "$PT_RELAYD" -d -v -f "$PT_RUN/relay$n.conf" \
+	    >>"$PT_RUN/relay$n.log" 2>&1 &
+	eval "PT_RELAY_PID_$n=\$!"
+	wait_for 5 ip netns exec "$ns" sh -c "ss -lun | grep -q :51820" ||
+	    pt_fail "relayd $n did not start"
+}
+
+party_relayd_kill() {
+	eval "pid=\$PT_RELAY_PID_$1"
+	kill -9 "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
 }
 
 # The node's files live in $PT_RUN/X; its netd is started once.

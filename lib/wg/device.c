@@ -342,6 +342,30 @@ static socklen_t wg_sockaddr_native(const struct wg_device *,
 		    struct sockaddr_storage *);
 
 int
+wg_device_set_relays(struct wg_device *dev,
+    const struct sockaddr_storage *ss, const socklen_t *len, size_t n)
+{
+	size_t	 i;
+
+	if (n > WG_DEVICE_MAX_RELAYS) {
+		errno = EINVAL;
+		return -1;
+	}
+	for (i = 0; i < n; i++)
+		if (len[i] > sizeof(ss[i])) {
+			errno = EINVAL;
+			return -1;
+		}
+	pthread_rwlock_wrlock(&dev->lock);
+	for (i = 0; i < n; i++)
+		dev->relay_len[i] = wg_sockaddr_native(dev, &ss[i], len[i],
+		    &dev->relays[i]);
+	dev->nrelays = n;
+	pthread_rwlock_unlock(&dev->lock);
+	return 0;
+}
+
+int
 wg_device_send_other(struct wg_device *dev, const void *p, size_t len,
     const struct sockaddr *sa, socklen_t salen)
 {
@@ -375,6 +399,7 @@ wg_device_stats(struct wg_device *dev, struct wg_device_stats *out)
 	WG_STAT_COPY(drop_staged);
 	WG_STAT_COPY(drop_handshake);
 	WG_STAT_COPY(drop_other);
+	WG_STAT_COPY(drop_relay);
 	WG_STAT_COPY(cookies_sent);
 	WG_STAT_COPY(handshakes_done);
 }
@@ -712,10 +737,11 @@ wg_sockaddr_native(const struct wg_device *dev,
 
 static void
 wg_endpoint_store(struct wg_device *dev, struct wg_peer *p,
-    const struct sockaddr_storage *ss, socklen_t len)
+    const struct sockaddr_storage *ss, socklen_t len, bool relayed)
 {
 	pthread_mutex_lock(&p->lock);
 	p->endpoint_len = wg_sockaddr_native(dev, ss, len, &p->endpoint);
+	p->endpoint_relayed = relayed;
 	pthread_mutex_unlock(&p->lock);
 }
 
@@ -725,22 +751,26 @@ wg_endpoint_store(struct wg_device *dev, struct wg_peer *p,
  * than after REKEY_TIMEOUT.  Path selection moves endpoints this way,
  * on both nodes at once; two initiations that cross each supersede the
  * other's (both nodes end as unconfirmed responders until the retry),
- * so only the node with the lower public key sends at once.
+ * so only the node with the lower public key sends at once.  A move to
+ * a relay is the exception: it comes when this node has just bound
+ * there, after the peer's initiation found it unbound and was lost.
  */
 static void
 wg_endpoint_move(struct wg_device *dev, struct wg_peer *p,
-    const struct sockaddr_storage *ss, socklen_t len)
+    const struct sockaddr_storage *ss, socklen_t len, bool relayed)
 {
 	struct sockaddr_storage	 old = p->endpoint;
 	socklen_t		 oldlen = p->endpoint_len;
+	bool			 was_relayed = p->endpoint_relayed;
 
-	wg_endpoint_store(dev, p, ss, len);
+	wg_endpoint_store(dev, p, ss, len, relayed);
 	if (oldlen == 0 || (oldlen == p->endpoint_len &&
-	    memcmp(&old, &p->endpoint, oldlen) == 0))
+	    memcmp(&old, &p->endpoint, oldlen) == 0 &&
+	    was_relayed == relayed))
 		return;
 	if (p->kp_current == NULL &&
-	    p->noise.state == WG_HS_INITIATION_SENT &&
-	    memcmp(dev->local.public_key, p->public_key, WG_KEY_LEN) < 0) {
+	    p->noise.state == WG_HS_INITIATION_SENT && (relayed ||
+	    memcmp(dev->local.public_key, p->public_key, WG_KEY_LEN) < 0)) {
 		atomic_store(&p->handshake_sent, 1);	/* long ago */
 		wg_device_kick(dev);
 	}
@@ -784,7 +814,8 @@ wg_apply_peer(struct wg_device *dev, const struct wg_uapi_peer *up)
 		    NULL : p->psk);
 	}
 	if (up->flags & WG_UAPI_PEER_ENDPOINT)
-		wg_endpoint_move(dev, p, &up->endpoint, up->endpoint_len);
+		wg_endpoint_move(dev, p, &up->endpoint, up->endpoint_len,
+		    (up->flags & WG_UAPI_PEER_RELAYED) != 0);
 	if (up->flags & WG_UAPI_PEER_KEEPALIVE) {
 		p->keepalive = up->keepalive;
 		/* wireguard-go sends one at once when it is switched on */
@@ -863,6 +894,7 @@ wg_peer_info(struct wg_device *dev, struct wg_peer *p,
 	memcpy(pi->preshared_key, p->psk, WG_KEY_LEN);
 	pthread_mutex_lock(&p->lock);
 	wg_endpoint_show(&p->endpoint, p->endpoint_len, &pi->endpoint);
+	pi->relayed = p->endpoint_relayed;
 	pthread_mutex_unlock(&p->lock);
 	pi->keepalive = p->keepalive;
 	pi->last_handshake_sec = atomic_load(&p->hs_sec);

@@ -32,6 +32,7 @@
 
 #define WG_DEVICE_MAX_THREADS	16
 #define WG_DEVICE_MAX_PEERS	4096
+#define WG_DEVICE_MAX_RELAYS	16	/* addresses RECV frames may come from */
 #define WG_DEVICE_BATCH		64	/* packets per recvmmsg/sendmmsg */
 #define WG_DEVICE_STAGED_MAX	128	/* packets held per peer while
 					   waiting for a handshake */
@@ -65,6 +66,7 @@ struct wg_device_stats {
 	uint64_t	 drop_staged;		/* staging queue overflow */
 	uint64_t	 drop_handshake;	/* refused handshake messages */
 	uint64_t	 drop_other;		/* not WireGuard, no handler */
+	uint64_t	 drop_relay;		/* RECV from no relay, or odd */
 	uint64_t	 cookies_sent;
 	uint64_t	 handshakes_done;
 };
@@ -97,6 +99,15 @@ uint16_t wg_device_port(struct wg_device *);
 int	 wg_device_dead_fd(struct wg_device *);
 void	 wg_device_stats(struct wg_device *, struct wg_device_stats *);
 void	 wg_device_set_other(struct wg_device *, wg_other_cb, void *arg);
+/*
+ * The relays (proto/relay.md) whose RECV frames carry WireGuard: from
+ * these addresses, 0xE4 | tag (8) | datagram is taken apart and the
+ * datagram handled as if it came from the relay, "relayed"; a peer
+ * whose endpoint is relayed (WG_UAPI_PEER_RELAYED) is sent SEND frames.
+ * At most WG_DEVICE_MAX_RELAYS; -1/EINVAL beyond.
+ */
+int	 wg_device_set_relays(struct wg_device *,
+	    const struct sockaddr_storage *, const socklen_t *, size_t n);
 /* Send a non-WireGuard datagram from the device's port. */
 int	 wg_device_send_other(struct wg_device *, const void *, size_t,
 	    const struct sockaddr *, socklen_t);

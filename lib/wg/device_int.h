@@ -35,6 +35,7 @@ struct wg_peer {
 	pthread_mutex_t		 lock;		/* the fields below */
 	struct sockaddr_storage	 endpoint;
 	socklen_t		 endpoint_len;
+	bool			 endpoint_relayed;	/* a relay's address */
 	struct wg_keypair	*kp_current;
 	struct wg_keypair	*kp_previous;
 	struct wg_keypair	*kp_next;	/* responder, unconfirmed */
@@ -107,6 +108,9 @@ struct wg_device {
 	struct wg_grave		*grave;
 	wg_other_cb		 other_cb;
 	void			*other_arg;
+	struct sockaddr_storage	 relays[WG_DEVICE_MAX_RELAYS];	/* lock */
+	socklen_t		 relay_len[WG_DEVICE_MAX_RELAYS];
+	size_t			 nrelays;
 	_Atomic uint64_t	 hs_window;	/* second of hs_count */
 	_Atomic uint64_t	 hs_count;	/* handshake msgs that second */
 	_Atomic uint64_t	 under_load_until;
@@ -115,7 +119,8 @@ struct wg_device {
 				 drop_no_index, drop_auth, drop_replay,
 				 drop_expired, drop_source, drop_no_route,
 				 drop_no_endpoint, drop_staged,
-				 drop_handshake, drop_other, cookies_sent,
+				 drop_handshake, drop_other, drop_relay,
+				 cookies_sent,
 				 handshakes_done;
 	} st;
 };
@@ -142,7 +147,8 @@ void	 wg_grave_sweep(struct wg_device *);
 int	 wg_handshake_initiate(struct wg_device *, struct wg_peer *,
 	    int udp_fd);
 void	 wg_handshake_receive(struct wg_device *, int udp_fd,
-	    uint8_t *msg, size_t len, const struct sockaddr *, socklen_t);
+	    uint8_t *msg, size_t len, const struct sockaddr *, socklen_t,
+	    bool relayed);
 bool	 wg_under_load(struct wg_device *);
 
 /* packet.c */
@@ -153,6 +159,12 @@ int	 wg_send_one(struct wg_device *, struct wg_peer *, int udp_fd,
 int	 wg_peer_flush_staged(struct wg_device *, struct wg_peer *, int);
 int	 wg_send_to_peer(struct wg_peer *, int udp_fd, const uint8_t *,
 	    size_t);
+/*
+ * One datagram to sa; with a tag (relayed), framed as a relay SEND to
+ * the peer whose key starts with it.
+ */
+ssize_t	 wg_sendto_framed(int udp_fd, const void *, size_t,
+	    const struct sockaddr *, socklen_t, const uint8_t *tag);
 
 /* timers.c */
 void	*wg_timer_main(void *);

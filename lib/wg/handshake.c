@@ -14,6 +14,7 @@
 
 #include "lib/log.h"
 #include "lib/wg/device_int.h"
+#include "proto/relay.h"
 
 /*
  * Under load when more handshake messages arrived in the current second
@@ -51,14 +52,40 @@ wg_src_bytes(const struct sockaddr *sa, uint8_t out[18])
 }
 
 static void
-wg_set_endpoint(struct wg_peer *p, const struct sockaddr *sa, socklen_t len)
+wg_set_endpoint(struct wg_peer *p, const struct sockaddr *sa, socklen_t len,
+    bool relayed)
 {
 	if (len > sizeof(p->endpoint))
 		return;
 	pthread_mutex_lock(&p->lock);
 	memcpy(&p->endpoint, sa, len);
 	p->endpoint_len = len;
+	p->endpoint_relayed = relayed;
 	pthread_mutex_unlock(&p->lock);
+}
+
+ssize_t
+wg_sendto_framed(int fd, const void *msg, size_t len,
+    const struct sockaddr *sa, socklen_t salen, const uint8_t *tag)
+{
+	uint8_t		 hdr[RELAY_FWD_HDRLEN];
+	struct iovec	 iov[2];
+	struct msghdr	 mh;
+
+	if (tag == NULL)
+		return sendto(fd, msg, len, 0, sa, salen);
+	hdr[0] = RELAY_SEND;
+	memcpy(hdr + 1, tag, RELAY_TAGLEN);
+	iov[0].iov_base = hdr;
+	iov[0].iov_len = sizeof(hdr);
+	iov[1].iov_base = (void *)(uintptr_t)msg;
+	iov[1].iov_len = len;
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_name = (void *)(uintptr_t)sa;
+	mh.msg_namelen = salen;
+	mh.msg_iov = iov;
+	mh.msg_iovlen = 2;
+	return sendmsg(fd, &mh, 0);
 }
 
 int
@@ -66,16 +93,19 @@ wg_send_to_peer(struct wg_peer *p, int fd, const uint8_t *msg, size_t len)
 {
 	struct sockaddr_storage	 ss;
 	socklen_t		 sslen;
+	bool			 relayed;
 
 	pthread_mutex_lock(&p->lock);
 	memcpy(&ss, &p->endpoint, sizeof(ss));
 	sslen = p->endpoint_len;
+	relayed = p->endpoint_relayed;
 	pthread_mutex_unlock(&p->lock);
 	if (sslen == 0) {
 		errno = EDESTADDRREQ;
 		return -1;
 	}
-	if (sendto(fd, msg, len, 0, (struct sockaddr *)&ss, sslen) == -1)
+	if (wg_sendto_framed(fd, msg, len, (struct sockaddr *)&ss, sslen,
+	    relayed ? p->public_key : NULL) == -1)
 		return -1;
 	atomic_store(&p->last_sent, wg_now());
 	atomic_fetch_add(&p->tx_bytes, len);
@@ -132,7 +162,7 @@ wg_mark_session(struct wg_device *dev, struct wg_peer *p, uint64_t now)
 /* Responder: the new keypair waits in "next" until data confirms it. */
 static void
 wg_rx_initiation(struct wg_device *dev, int fd, const uint8_t *msg,
-    size_t len, const struct sockaddr *sa, socklen_t salen)
+    size_t len, const struct sockaddr *sa, socklen_t salen, bool relayed)
 {
 	struct wg_initiation	 ini;
 	struct wg_keypair	*kp;
@@ -168,7 +198,7 @@ wg_rx_initiation(struct wg_device *dev, int fd, const uint8_t *msg,
 		free(kp);
 		return;
 	}
-	wg_set_endpoint(p, sa, salen);
+	wg_set_endpoint(p, sa, salen, relayed);
 	pthread_mutex_lock(&p->lock);
 	wg_keypair_retire(dev, p->kp_next);
 	p->kp_next = kp;
@@ -181,7 +211,7 @@ wg_rx_initiation(struct wg_device *dev, int fd, const uint8_t *msg,
 /* Initiator: the new keypair is current at once. */
 static void
 wg_rx_response(struct wg_device *dev, int fd, const uint8_t *msg,
-    size_t len, const struct sockaddr *sa, socklen_t salen)
+    size_t len, const struct sockaddr *sa, socklen_t salen, bool relayed)
 {
 	struct wg_index_ent	*e;
 	struct wg_keypair	*kp;
@@ -203,7 +233,7 @@ wg_rx_response(struct wg_device *dev, int fd, const uint8_t *msg,
 		return;
 	}
 	e->kp = kp;	/* the handshake's index now names the keypair */
-	wg_set_endpoint(p, sa, salen);
+	wg_set_endpoint(p, sa, salen, relayed);
 	pthread_mutex_lock(&p->lock);
 	wg_keypair_retire(dev, p->kp_previous);
 	wg_keypair_retire(dev, p->kp_next);
@@ -234,10 +264,15 @@ wg_rx_cookie(struct wg_device *dev, const uint8_t *msg, size_t len)
 		WG_STAT(dev, drop_handshake);
 }
 
-/* mac1 always; under load, mac2 too, or the sender gets a cookie. */
+/*
+ * mac1 always; under load, mac2 too, or the sender gets a cookie.  Not
+ * a relayed sender: a cookie reply could not be addressed (the relay
+ * needs the tag of a key not read yet), and only members bound at our
+ * relay can send through it, at the rate it allows.
+ */
 static bool
 wg_macs_ok(struct wg_device *dev, int fd, const uint8_t *msg, size_t len,
-    const struct sockaddr *sa, socklen_t salen)
+    const struct sockaddr *sa, socklen_t salen, bool relayed)
 {
 	uint8_t		 src[18], reply[WG_COOKIE_REPLY_LEN];
 	size_t		 srclen = wg_src_bytes(sa, src);
@@ -247,7 +282,7 @@ wg_macs_ok(struct wg_device *dev, int fd, const uint8_t *msg, size_t len,
 		WG_STAT(dev, drop_auth);
 		return false;
 	}
-	if (!wg_under_load(dev) ||
+	if (relayed || !wg_under_load(dev) ||
 	    wg_noise_check_mac2(&dev->local, msg, len, src, srclen, now))
 		return true;
 	if (wg_noise_cookie_reply_create(&dev->local, msg, len, src, srclen,
@@ -259,7 +294,7 @@ wg_macs_ok(struct wg_device *dev, int fd, const uint8_t *msg, size_t len,
 
 void
 wg_handshake_receive(struct wg_device *dev, int fd, uint8_t *msg,
-    size_t len, const struct sockaddr *sa, socklen_t salen)
+    size_t len, const struct sockaddr *sa, socklen_t salen, bool relayed)
 {
 	if (!dev->local.has_key && msg[0] != WG_MSG_COOKIE_REPLY) {
 		WG_STAT(dev, drop_handshake);	/* nobody to answer as */
@@ -268,13 +303,15 @@ wg_handshake_receive(struct wg_device *dev, int fd, uint8_t *msg,
 	switch (wg_noise_msg_type(msg, len)) {
 	case WG_MSG_INITIATION:
 		if (dev->local.has_key &&
-		    wg_macs_ok(dev, fd, msg, len, sa, salen))
-			wg_rx_initiation(dev, fd, msg, len, sa, salen);
+		    wg_macs_ok(dev, fd, msg, len, sa, salen, relayed))
+			wg_rx_initiation(dev, fd, msg, len, sa, salen,
+			    relayed);
 		break;
 	case WG_MSG_RESPONSE:
 		if (dev->local.has_key &&
-		    wg_macs_ok(dev, fd, msg, len, sa, salen))
-			wg_rx_response(dev, fd, msg, len, sa, salen);
+		    wg_macs_ok(dev, fd, msg, len, sa, salen, relayed))
+			wg_rx_response(dev, fd, msg, len, sa, salen,
+			    relayed);
 		break;
 	case WG_MSG_COOKIE_REPLY:
 		wg_rx_cookie(dev, msg, len);

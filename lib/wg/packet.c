@@ -21,6 +21,7 @@
 #include "lib/wg/device_int.h"
 #include "lib/wg/gro.h"
 #include "lib/wg/offload.h"
+#include "proto/relay.h"
 
 #define WG_HS_BATCH	WG_DEVICE_BATCH	/* handshake messages per batch */
 #define WG_TUN_READS	8	/* super-packets read per batch */
@@ -30,12 +31,14 @@
 struct wg_slot {
 	uint8_t			 buf[WG_SLOT_SIZE];
 	struct sockaddr_storage	 addr;
+	uint8_t			 relay_hdr[RELAY_FWD_HDRLEN];
 };
 
 struct wg_batch {
 	struct wg_slot		 slot[WG_DEVICE_BATCH];
 	struct mmsghdr		 msg[WG_DEVICE_BATCH];
 	struct iovec		 iov[WG_DEVICE_BATCH];
+	struct iovec		 riov[WG_DEVICE_BATCH][2];	/* relayed */
 	struct wg_peer		*kick[WG_DEVICE_BATCH];
 	size_t			 nkick;
 };
@@ -63,6 +66,7 @@ struct wg_dgram {
 	size_t			 len;
 	struct sockaddr_storage	*addr;
 	socklen_t		 alen;
+	bool			 relayed;	/* came in a relay's RECV */
 };
 
 /* Room to regroup a batch into UDP GSO sends. */
@@ -78,6 +82,7 @@ struct wg_hs_msg {
 	size_t			 len;
 	struct sockaddr_storage	 addr;
 	socklen_t		 addrlen;
+	bool			 relayed;
 };
 
 struct wg_wstate {
@@ -183,6 +188,32 @@ wg_stage(struct wg_device *dev, struct wg_peer *p, const uint8_t *pkt,
 }
 
 /*
+ * Slot i's datagram as one iovec, or, to a peer behind a relay, two: the
+ * SEND header (the peer's tag) and the datagram, which stays in place.
+ */
+static void
+wg_tx_iov(struct wg_batch *b, size_t i, const uint8_t *key, size_t len)
+{
+	struct wg_slot	*s = &b->slot[i];
+	struct msghdr	*mh = &b->msg[i].msg_hdr;
+
+	b->iov[i].iov_base = s->buf;
+	b->iov[i].iov_len = len;
+	if (key == NULL) {
+		mh->msg_iov = &b->iov[i];
+		mh->msg_iovlen = 1;
+		return;
+	}
+	s->relay_hdr[0] = RELAY_SEND;
+	memcpy(s->relay_hdr + 1, key, RELAY_TAGLEN);
+	b->riov[i][0].iov_base = s->relay_hdr;
+	b->riov[i][0].iov_len = sizeof(s->relay_hdr);
+	b->riov[i][1] = b->iov[i];
+	mh->msg_iov = b->riov[i];
+	mh->msg_iovlen = 2;
+}
+
+/*
  * Encrypt slot i's packet (at buf + 16) for its peer into the slot, and
  * fill its destination.  false: the packet was staged or dropped.
  */
@@ -196,6 +227,7 @@ wg_tx_prepare(struct wg_device *dev, struct wg_batch *b, size_t i,
 	const uint8_t		*dst;
 	socklen_t		 alen;
 	size_t			 outlen;
+	bool			 relayed;
 	int			 af;
 
 	if (!wg_ip_addr(s->buf + WG_DATA_HDR_LEN, len, true, &af, &dst) ||
@@ -206,6 +238,7 @@ wg_tx_prepare(struct wg_device *dev, struct wg_batch *b, size_t i,
 	pthread_mutex_lock(&p->lock);
 	kp = p->kp_current;
 	alen = p->endpoint_len;
+	relayed = p->endpoint_relayed;
 	memcpy(&s->addr, &p->endpoint, alen);
 	if (alen == 0 || kp == NULL || wg_noise_encrypt(kp, now,
 	    s->buf + WG_DATA_HDR_LEN, len, dev->mtu, s->buf, WG_SLOT_SIZE,
@@ -218,8 +251,7 @@ wg_tx_prepare(struct wg_device *dev, struct wg_batch *b, size_t i,
 	pthread_mutex_unlock(&p->lock);
 	if (wg_keypair_should_rekey_send(kp, now))
 		wg_kick_add(b, p);
-	b->iov[i].iov_base = s->buf;
-	b->iov[i].iov_len = outlen;
+	wg_tx_iov(b, i, relayed ? p->public_key : NULL, outlen);
 	b->msg[i].msg_hdr.msg_name = &s->addr;
 	b->msg[i].msg_hdr.msg_namelen = alen;
 	atomic_store_explicit(&p->last_sent, now, memory_order_relaxed);
@@ -258,10 +290,12 @@ wg_sendmmsg_all(int fd, struct mmsghdr *m, size_t n)
 	return rc;
 }
 
+/* Relayed datagrams (two iovecs) are never segmented together. */
 static bool
 wg_same_dest(const struct msghdr *a, const struct msghdr *b)
 {
-	return a->msg_namelen == b->msg_namelen &&
+	return a->msg_iovlen == 1 && b->msg_iovlen == 1 &&
+	    a->msg_namelen == b->msg_namelen &&
 	    memcmp(a->msg_name, b->msg_name, a->msg_namelen) == 0;
 }
 
@@ -293,6 +327,11 @@ wg_gso_group(struct wg_batch *b, size_t n, struct wg_gso_out *g)
 		    wg_same_dest(first, &b->msg[j].msg_hdr) &&
 		    b->msg[j].msg_hdr.msg_iov->iov_len < seg)
 			j++;		/* a shorter last segment may join */
+		if (first->msg_iovlen != 1) {
+			g->msg[nout++].msg_hdr = *first;	/* as it is */
+			i++;
+			continue;
+		}
 		memset(&g->msg[nout], 0, sizeof(g->msg[nout]));
 		g->msg[nout].msg_hdr.msg_name = first->msg_name;
 		g->msg[nout].msg_hdr.msg_namelen = first->msg_namelen;
@@ -451,14 +490,20 @@ wg_same_addr(const struct sockaddr_storage *a, socklen_t alen,
 	return alen == blen && memcmp(a, b, alen) == 0;
 }
 
-/* Roaming: the endpoint follows authenticated packets (peer lock held). */
+/*
+ * Roaming: the endpoint follows authenticated packets, through a relay
+ * or not (peer lock held).
+ */
 static void
-wg_roam(struct wg_peer *p, const struct sockaddr_storage *ss, socklen_t len)
+wg_roam(struct wg_peer *p, const struct sockaddr_storage *ss, socklen_t len,
+    bool relayed)
 {
 	if (len > 0 && len <= sizeof(p->endpoint) &&
-	    !wg_same_addr(&p->endpoint, p->endpoint_len, ss, len)) {
+	    (!wg_same_addr(&p->endpoint, p->endpoint_len, ss, len) ||
+	    p->endpoint_relayed != relayed)) {
 		memcpy(&p->endpoint, ss, len);
 		p->endpoint_len = len;
+		p->endpoint_relayed = relayed;
 	}
 }
 
@@ -491,7 +536,7 @@ wg_rx_data(struct wg_wstate *ws, struct wg_batch *b, struct wg_dgram *d,
 	}
 	pthread_mutex_lock(&p->lock);
 	wg_confirm(dev, p, e->kp);
-	wg_roam(p, d->addr, d->alen);
+	wg_roam(p, d->addr, d->alen, d->relayed);
 	pthread_mutex_unlock(&p->lock);
 	atomic_store_explicit(&p->last_recv, now, memory_order_relaxed);
 	atomic_fetch_add_explicit(&p->rx_bytes, len, memory_order_relaxed);
@@ -535,6 +580,7 @@ wg_rx_keep_handshake(struct wg_wstate *ws, struct wg_dgram *d)
 	h->len = len;
 	memcpy(&h->addr, d->addr, d->alen);
 	h->addrlen = d->alen;
+	h->relayed = d->relayed;
 }
 
 /* The "other" handler sees addresses as people write them (no v4-mapped). */
@@ -551,6 +597,43 @@ wg_other_deliver(struct wg_device *dev, const uint8_t *m, size_t len,
 	dev->other_cb(m, len, (struct sockaddr *)&shown,
 	    shown.ss_family == AF_INET ? sizeof(struct sockaddr_in) :
 	    sizeof(struct sockaddr_in6), dev->other_arg);
+}
+
+static bool
+wg_from_relay(const struct wg_device *dev, const struct wg_dgram *d)
+{
+	size_t	 i;
+
+	for (i = 0; i < dev->nrelays; i++)
+		if (dev->relay_len[i] == d->alen &&
+		    memcmp(&dev->relays[i], d->addr, d->alen) == 0)
+			return true;
+	return false;
+}
+
+static void	 wg_rx_one(struct wg_wstate *, struct wg_batch *,
+		    struct wg_dgram *, uint64_t);
+
+/*
+ * A relay's RECV: what it carries is handled as a datagram from the
+ * relay, once (a relay frame inside one is not).  The source tag is not
+ * needed: WireGuard finds the peer by index or by its handshake.
+ */
+static void
+wg_rx_relayed(struct wg_wstate *ws, struct wg_batch *b, struct wg_dgram *d,
+    uint64_t now)
+{
+	struct wg_dgram	 in = *d;
+
+	if (d->relayed || d->len <= RELAY_FWD_HDRLEN ||
+	    !wg_from_relay(ws->dev, d)) {
+		WG_STAT(ws->dev, drop_relay);
+		return;
+	}
+	in.p += RELAY_FWD_HDRLEN;
+	in.len -= RELAY_FWD_HDRLEN;
+	in.relayed = true;
+	wg_rx_one(ws, b, &in, now);
 }
 
 static void
@@ -574,6 +657,10 @@ wg_rx_one(struct wg_wstate *ws, struct wg_batch *b, struct wg_dgram *d,
 		if (d->len >= 4 && m[0] >= 1 && m[0] <= 4 && m[1] == 0 &&
 		    m[2] == 0 && m[3] == 0)
 			WG_STAT(dev, drop_malformed);
+		else if (d->len > 0 && m[0] == RELAY_RECV)
+			wg_rx_relayed(ws, b, d, now);
+		else if (d->relayed)
+			WG_STAT(dev, drop_relay);	/* only WireGuard */
 		else if (dev->other_cb != NULL)
 			wg_other_deliver(dev, m, d->len, d->addr, d->alen);
 		else
@@ -634,6 +721,7 @@ wg_rx_msg(struct wg_wstate *ws, size_t i, uint64_t now)
 		seg = len;
 	d.addr = &rx->addr[i];
 	d.alen = rx->msg[i].msg_hdr.msg_namelen;
+	d.relayed = false;
 	for (off = 0; off < len || (len == 0 && n == 0); off += seg, n++) {
 		d.p = (uint8_t *)rx->iov[i].iov_base + off;
 		d.len = len - off < seg ? len - off : seg;
@@ -656,7 +744,7 @@ wg_handshakes(struct wg_wstate *ws)
 	for (i = 0; i < ws->nhs; i++)
 		wg_handshake_receive(dev, ws->w->udp_fd, ws->hs[i].buf,
 		    ws->hs[i].len, (struct sockaddr *)&ws->hs[i].addr,
-		    ws->hs[i].addrlen);
+		    ws->hs[i].addrlen, ws->hs[i].relayed);
 	wg_grave_sweep(dev);
 	pthread_rwlock_unlock(&dev->lock);
 	for (i = 0; i < ws->nhs; i++)

@@ -39,6 +39,8 @@
 #define WG_UAPI_PEER_ENDPOINT		0x08
 #define WG_UAPI_PEER_KEEPALIVE		0x10
 #define WG_UAPI_PEER_REPLACE_AIPS	0x20
+/* Programmatic only (no UAPI key): the endpoint is a relay's address. */
+#define WG_UAPI_PEER_RELAYED		0x40
 
 /*
  * One public_key section of a SET, in request order.  A key listed twice
@@ -122,6 +124,8 @@ struct wg_uapi_peer_info {
 	uint8_t			 public_key[WG_UAPI_KEY_LEN];
 	uint8_t			 preshared_key[WG_UAPI_KEY_LEN]; /* 0: none */
 	struct sockaddr_storage	 endpoint;	/* ss_family 0: none */
+	bool			 relayed;	/* endpoint is a relay (not
+						   printed) */
 	uint16_t		 keepalive;
 	int64_t			 last_handshake_sec;	/* 0: never */
 	int64_t			 last_handshake_nsec;

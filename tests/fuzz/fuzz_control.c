@@ -38,6 +38,10 @@ static union {
 	struct control_state		 state;
 	struct control_delta		 delta;
 	struct control_error		 error;
+	struct control_relay_hello	 relay_hello;
+	struct control_relay_welcome	 relay_welcome;
+	struct control_relay_report	 relay_report;
+	struct control_relay_list	 relay_list;
 } u;
 static uint8_t	 out[CONTROL_HDRLEN + CONTROL_MAXMSG];
 
@@ -72,6 +76,10 @@ ROUNDTRIP(endpoints)
 ROUNDTRIP(state)
 ROUNDTRIP(delta)
 ROUNDTRIP(error)
+ROUNDTRIP(relay_hello)
+ROUNDTRIP(relay_welcome)
+ROUNDTRIP(relay_report)
+ROUNDTRIP(relay_list)
 
 static int
 rt_empty(const uint8_t *p, size_t len, struct buf *b)
@@ -137,7 +145,8 @@ rt_find(unsigned int type)
 	case CONTROL_MSG_INVITE_CREATE:		return (rt_invite_create);
 	case CONTROL_MSG_JOIN:			return (rt_join);
 	case CONTROL_MSG_LEAVE:
-	case CONTROL_MSG_CLOSE:			return (rt_party_ref);
+	case CONTROL_MSG_CLOSE:
+	case CONTROL_MSG_RELAYS:		return (rt_party_ref);
 	case CONTROL_MSG_KICK:			return (rt_kick);
 	case CONTROL_MSG_ENDPOINTS:		return (rt_endpoints);
 	case CONTROL_MSG_APPROVE:		return (rt_approve);
@@ -152,6 +161,10 @@ rt_find(unsigned int type)
 	case CONTROL_MSG_STATE:			return (rt_state);
 	case CONTROL_MSG_DELTA:			return (rt_delta);
 	case CONTROL_MSG_JOIN_REQUEST:		return (rt_join_request);
+	case CONTROL_MSG_RELAY_HELLO:		return (rt_relay_hello);
+	case CONTROL_MSG_RELAY_WELCOME:		return (rt_relay_welcome);
+	case CONTROL_MSG_RELAY_REPORT:		return (rt_relay_report);
+	case CONTROL_MSG_RELAY_LIST:		return (rt_relay_list);
 	}
 	return (NULL);
 }

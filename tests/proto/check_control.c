@@ -20,6 +20,7 @@
 #include "tests/lib/vectors.h"
 
 #include "proto/control.h"
+#include "proto/relay.h"
 
 #define MAXVEC		512
 #define VECMAX		2048
@@ -43,6 +44,10 @@ union control_any {
 	struct control_state		 state;
 	struct control_delta		 delta;
 	struct control_error		 error;
+	struct control_relay_hello	 relay_hello;
+	struct control_relay_welcome	 relay_welcome;
+	struct control_relay_report	 relay_report;
+	struct control_relay_list	 relay_list;
 };
 
 typedef int	(*dec_fn)(const void *, size_t, union control_any *);
@@ -102,6 +107,10 @@ CODEC(endpoints)
 CODEC(state)
 CODEC(delta)
 CODEC(error)
+CODEC(relay_hello)
+CODEC(relay_welcome)
+CODEC(relay_report)
+CODEC(relay_list)
 
 static int
 dec_empty(const void *p, size_t len, union control_any *u)
@@ -582,6 +591,132 @@ eq_error(const union control_any *a, const union control_any *b)
 }
 
 static void
+gen_region(char *s)
+{
+	static const char	 set[] = "abcdefghijklmnopqrstuvwxyz0123456789-";
+	size_t			 i, n = rnd_range(1, CONTROL_NAME_MAX);
+
+	for (i = 0; i < n; i++)
+		s[i] = set[rnd() % (sizeof(set) - 1)];
+	s[n] = '\0';
+}
+
+static void
+gen_relay_hello(union control_any *u)
+{
+	struct control_relay_hello	*m = &u->relay_hello;
+	size_t				 i;
+
+	m->version = CONTROL_VERSION;
+	m->port = rnd_range(1, 65535);
+	gen_region(m->region);
+	m->capacity = rnd_range(1, UINT32_MAX);
+	gen_endpoints(&m->ep);
+	for (i = 0; i < m->ep.n; i++)
+		m->ep.c[i].kind = CONTROL_EP_CONFIGURED;
+}
+
+static bool
+eq_relay_hello(const union control_any *a, const union control_any *b)
+{
+	const struct control_relay_hello *x = &a->relay_hello;
+	const struct control_relay_hello *y = &b->relay_hello;
+
+	return (x->version == y->version && x->port == y->port &&
+	    strcmp(x->region, y->region) == 0 &&
+	    x->capacity == y->capacity && eq_endpoints_l(&x->ep, &y->ep));
+}
+
+static void
+gen_relay_welcome(union control_any *u)
+{
+	u->relay_welcome.version = CONTROL_VERSION;
+	u->relay_welcome.report = rnd_range(CONTROL_HEARTBEAT_MIN,
+	    CONTROL_HEARTBEAT_MAX);
+	rnd_bytes(u->relay_welcome.sign_key, CONTROL_SIGNKEYLEN);
+}
+
+static bool
+eq_relay_welcome(const union control_any *a, const union control_any *b)
+{
+	return (a->relay_welcome.version == b->relay_welcome.version &&
+	    a->relay_welcome.report == b->relay_welcome.report &&
+	    memcmp(a->relay_welcome.sign_key, b->relay_welcome.sign_key,
+	    CONTROL_SIGNKEYLEN) == 0);
+}
+
+static void
+gen_relay_report(union control_any *u)
+{
+	u->relay_report.load = rnd();
+	u->relay_report.nbound = rnd();
+}
+
+static bool
+eq_relay_report(const union control_any *a, const union control_any *b)
+{
+	return (a->relay_report.load == b->relay_report.load &&
+	    a->relay_report.nbound == b->relay_report.nbound);
+}
+
+/* A well-formed (unsigned: the codec does not check) token for key. */
+static void
+gen_token(uint8_t *out, const uint8_t *relay_key)
+{
+	struct relay_token	 t;
+
+	memset(&t, 0, sizeof(t));
+	t.version = RELAY_TOKEN_VERSION;
+	memcpy(t.relay_key, relay_key, RELAY_KEYLEN);
+	rnd_bytes(t.party, RELAY_IDLEN);
+	rnd_bytes(t.node_key, RELAY_KEYLEN);
+	t.expiry = (uint64_t)rnd() << 32 | rnd();
+	rnd_bytes(t.sig, RELAY_SIGLEN);
+	ck_assert_int_eq(relay_token_enc(out, &t), 0);
+}
+
+static void
+gen_relay_list(union control_any *u)
+{
+	struct control_relay_list	*m = &u->relay_list;
+	struct control_relay		*e;
+	size_t				 i;
+
+	m->n = rnd() % 4 == 0 ? CONTROL_MAX_RELAYS : rnd_range(0, 4);
+	for (i = 0; i < m->n; i++) {
+		e = &m->r[i];
+		rnd_bytes(e->key, CONTROL_KEYLEN);
+		e->key[0] = i + 1;	/* distinct */
+		gen_region(e->region);
+		e->load = rnd();
+		gen_addr(&e->addr);
+		e->port = rnd_range(1, 65535);
+		gen_token(e->token, e->key);
+	}
+}
+
+static bool
+eq_relay_list(const union control_any *a, const union control_any *b)
+{
+	const struct control_relay_list	*x = &a->relay_list;
+	const struct control_relay_list	*y = &b->relay_list;
+	size_t				 i;
+
+	if (x->n != y->n)
+		return (false);
+	for (i = 0; i < x->n; i++)
+		if (memcmp(x->r[i].key, y->r[i].key, CONTROL_KEYLEN) != 0 ||
+		    strcmp(x->r[i].region, y->r[i].region) != 0 ||
+		    x->r[i].load != y->r[i].load ||
+		    !addr_eq(&x->r[i].addr, &y->r[i].addr) ||
+		    x->r[i].port != y->r[i].port ||
+		    memcmp(x->r[i].token, y->r[i].token,
+		    CONTROL_TOKENLEN) != 0)
+			return (false);
+	return (true);
+}
+
+static void
 gen_header(union control_any *u)
 {
 	u->hdr.type = rnd_range(0x0100, 0x03ff);
@@ -635,6 +770,11 @@ static const struct codec codecs[] = {
 	C("state",		CONTROL_MSG_STATE,		state),
 	C("delta",		CONTROL_MSG_DELTA,		delta),
 	C("join_request",	CONTROL_MSG_JOIN_REQUEST,	join_request),
+	C("relay_hello",	CONTROL_MSG_RELAY_HELLO,	relay_hello),
+	C("relay_report",	CONTROL_MSG_RELAY_REPORT,	relay_report),
+	C("relays",		CONTROL_MSG_RELAYS,		party_ref),
+	C("relay_welcome",	CONTROL_MSG_RELAY_WELCOME,	relay_welcome),
+	C("relay_list",		CONTROL_MSG_RELAY_LIST,		relay_list),
 };
 #define NCODECS		(sizeof(codecs) / sizeof(codecs[0]))
 
@@ -1396,8 +1536,8 @@ START_TEST(test_strings)
 	ck_assert_str_eq(control_err_str(0), "unknown error");
 	ck_assert_str_eq(control_err_str(CONTROL_E_MAX + 1), "unknown error");
 	ck_assert_str_eq(control_msg_name(0), "unknown");
-	ck_assert_str_eq(control_msg_name(0x010b), "unknown");
-	ck_assert_str_eq(control_msg_name(0x0208), "unknown");
+	ck_assert_str_eq(control_msg_name(0x010e), "unknown");
+	ck_assert_str_eq(control_msg_name(0x020a), "unknown");
 	ck_assert_str_eq(control_msg_name(0x0304), "unknown");
 	for (i = 0; i < NCODECS; i++)
 		for (j = i + 1; j < NCODECS; j++)

@@ -23,6 +23,7 @@
 #include "lanrage-controld/ctld.h"
 #include "lib/csess.h"
 #include "proto/control.h"
+#include "proto/relay.h"
 
 static struct event_base	*base;
 static struct ctld		*ctld;
@@ -34,6 +35,7 @@ static int			 stopfd[2];
 static struct event		*stop_ev;
 static char			 tmpdir[64], dbfile[128];
 static _Atomic int64_t		 fake_now;
+static uint8_t			 relay_allowed[1][32];	/* RelayKeys */
 
 static int64_t
 test_clock(void)
@@ -72,6 +74,10 @@ server_start(void)
 	lim.burst = 40;
 	lim.invite_ttl_max = 86400;
 	lim.clock = test_clock;
+	lim.relay_keys = relay_allowed;
+	lim.nrelay_keys = 1;
+	lim.relay_report = 1;
+	lim.relay_token_ttl = 600;
 	ctld = ctld_new(base, lfd, spriv, dbfile, &lim);
 	ck_assert_ptr_nonnull(ctld);
 	pthread_create(&loop, NULL, run_loop, NULL);
@@ -237,32 +243,20 @@ client_reset(struct client *cl)
 	cl->fd = -1;
 }
 
-/* Handshake with a HELLO of version; the reply in *h (payload copied). */
+/* Handshake with the first message b; the reply (payload copied). */
 static void
-client_hello_v(struct client *cl, const char *name, uint16_t version,
-    struct msg *reply)
+client_handshake(struct client *cl, const struct buf *b, struct msg *reply)
 {
-	struct control_hello	 hello;
 	struct control_hdr	 h;
-	uint8_t			 hb[512], body[8192];
-	struct buf		 b, out, pl;
+	uint8_t			 body[8192];
+	struct buf		 out, pl;
 	ssize_t			 n;
 
-	client_reset(cl);
-	memset(&hello, 0, sizeof(hello));
-	hello.version = CONTROL_VERSION;
-	hello.listen_port = 51820;
-	snprintf(hello.name, sizeof(hello.name), "%s", name);
-	buf_init_fixed(&b, hb, sizeof(hb));
-	ck_assert_int_eq(control_enc_hdr(&b, CONTROL_MSG_HELLO, 1), 0);
-	ck_assert_int_eq(control_enc_hello(&b, &hello), 0);
-	hb[6] = version >> 8;
-	hb[7] = version & 0xff;
 	cl->fd = dial();
 	ck_assert_int_eq(csess_init_initiator(&cl->cs, cl->priv, spub), 0);
 	ck_assert_int_eq(buf_init(&out, 1024, 4096), 0);
-	ck_assert_int_eq(csess_write_msg1(&cl->cs, &out, NULL, b.data,
-	    b.len), 0);
+	ck_assert_int_eq(csess_write_msg1(&cl->cs, &out, NULL, b->data,
+	    b->len), 0);
 	ck_assert_int_eq(write(cl->fd, out.data, out.len), (ssize_t)out.len);
 	buf_free(&out);
 	n = read_frame(cl->fd, body, sizeof(body), 2000);
@@ -278,6 +272,48 @@ client_hello_v(struct client *cl, const char *name, uint16_t version,
 		memcpy(reply->p, h.payload, h.len);
 	buf_free(&pl);
 	cl->nextid = 2;
+}
+
+/* Handshake with a HELLO of version. */
+static void
+client_hello_v(struct client *cl, const char *name, uint16_t version,
+    struct msg *reply)
+{
+	struct control_hello	 hello;
+	uint8_t			 hb[512];
+	struct buf		 b;
+
+	client_reset(cl);
+	memset(&hello, 0, sizeof(hello));
+	hello.version = CONTROL_VERSION;
+	hello.listen_port = 51820;
+	snprintf(hello.name, sizeof(hello.name), "%s", name);
+	buf_init_fixed(&b, hb, sizeof(hb));
+	ck_assert_int_eq(control_enc_hdr(&b, CONTROL_MSG_HELLO, 1), 0);
+	ck_assert_int_eq(control_enc_hello(&b, &hello), 0);
+	hb[6] = version >> 8;
+	hb[7] = version & 0xff;
+	client_handshake(cl, &b, reply);
+}
+
+/* A relay's handshake: RELAY_HELLO from region, UDP port 51820. */
+static void
+client_relay_hello(struct client *cl, const char *region, struct msg *reply)
+{
+	struct control_relay_hello	 rh;
+	uint8_t				 hb[512];
+	struct buf			 b;
+
+	client_reset(cl);
+	memset(&rh, 0, sizeof(rh));
+	rh.version = CONTROL_VERSION;
+	rh.port = 51820;
+	rh.capacity = 100000;
+	snprintf(rh.region, sizeof(rh.region), "%s", region);
+	buf_init_fixed(&b, hb, sizeof(hb));
+	ck_assert_int_eq(control_enc_hdr(&b, CONTROL_MSG_RELAY_HELLO, 1), 0);
+	ck_assert_int_eq(control_enc_relay_hello(&b, &rh), 0);
+	client_handshake(cl, &b, reply);
 }
 
 static void
@@ -568,6 +604,110 @@ party_of_three(struct client *a, struct client *b, struct client *c,
 }
 
 /* ---- tests ---- */
+
+/* RELAYS as node cl asks for party: the decoded list. */
+static void
+relays_get(struct client *cl, const uint8_t *party,
+    struct control_relay_list *l)
+{
+	struct msg	 m;
+	uint32_t	 id = ref_send(cl, CONTROL_MSG_RELAYS, party);
+
+	client_expect(cl, CONTROL_MSG_RELAY_LIST, id, &m);
+	ck_assert_int_eq(control_dec_relay_list(m.p, m.len, l), 0);
+	free(m.p);
+}
+
+static void
+relay_report(struct client *r, uint8_t load)
+{
+	struct control_relay_report	 rep = { load, 7 };
+	uint8_t				 mem[16];
+	struct buf			 b;
+
+	buf_init_fixed(&b, mem, sizeof(mem));
+	ck_assert_int_eq(control_enc_relay_report(&b, &rep), 0);
+	expect_ok(r, client_send(r, CONTROL_MSG_RELAY_REPORT, b.data, b.len));
+}
+
+START_TEST(test_relays)
+{
+	static struct control_relay_list l;
+	struct client			 a, b, r, stranger;
+	struct control_relay_welcome	 w;
+	struct control_party		 pa;
+	struct control_error		 e;
+	struct relay_token		 t;
+	struct msg			 m;
+
+	client_key(&a);
+	client_key(&b);
+	client_key(&r);
+	client_key(&stranger);
+	server_stop();
+	memcpy(relay_allowed[0], r.pub, 32);
+	server_start();
+
+	/* only RelayKeys may register */
+	client_relay_hello(&stranger, "eu-west", &m);
+	ck_assert_int_eq(m.type, CONTROL_MSG_ERROR);
+	ck_assert_int_eq(control_dec_error(m.p, m.len, &e), 0);
+	ck_assert_uint_eq(e.code, CONTROL_E_DENIED);
+	free(m.p);
+	ck_assert_int_eq(closed_by_server(stranger.fd, 2000), 1);
+	client_reset(&stranger);
+
+	client_relay_hello(&r, "eu-west", &m);
+	ck_assert_int_eq(m.type, CONTROL_MSG_RELAY_WELCOME);
+	ck_assert_int_eq(control_dec_relay_welcome(m.p, m.len, &w), 0);
+	ck_assert_uint_eq(w.report, 1);
+	free(m.p);
+	relay_report(&r, 200);
+	/* a relay's session carries reports, nothing a node may ask */
+	expect_error(&r, ref_send(&r, CONTROL_MSG_LEAVE, w.sign_key),
+	    CONTROL_E_ORDER);
+
+	client_hello(&a, "alice");
+	client_hello(&b, "bob");
+	party_create(&a, "relayed", &pa);
+	expect_error(&b, ref_send(&b, CONTROL_MSG_RELAYS, pa.id),
+	    CONTROL_E_NO_PARTY);
+	relays_get(&a, pa.id, &l);
+	ck_assert_uint_eq(l.n, 1);
+	ck_assert_mem_eq(l.r[0].key, r.pub, 32);
+	ck_assert_str_eq(l.r[0].region, "eu-west");
+	ck_assert_uint_eq(l.r[0].load, 200);
+	ck_assert_uint_eq(l.r[0].port, 51820);
+	ck_addr(&l.r[0].addr, "127.0.0.1");	/* where its session is from */
+	/* the token: for this relay, party and node, signed, 600 s */
+	ck_assert_int_eq(relay_token_dec(l.r[0].token, &t), 0);
+	ck_assert_mem_eq(t.party, pa.id, 16);
+	ck_assert_mem_eq(t.node_key, a.pub, 32);
+	ck_assert_uint_eq(t.expiry, 1700000000 + 600);
+	ck_assert_int_eq(relay_token_verify(&t, w.sign_key, r.pub,
+	    1700000000), 0);
+	ck_assert_int_eq(relay_token_verify(&t, w.sign_key, r.pub,
+	    1700000600), -1);
+	/* a node is no relay */
+	expect_error(&a, client_send(&a, CONTROL_MSG_RELAY_REPORT,
+	    "\x00\x00\x00\x00\x00", 5), CONTROL_E_ORDER);
+
+	/* silent for three report intervals: no longer listed */
+	usleep(3300 * 1000);
+	relays_get(&a, pa.id, &l);
+	ck_assert_uint_eq(l.n, 0);
+	relay_report(&r, 10);
+	relays_get(&a, pa.id, &l);
+	ck_assert_uint_eq(l.n, 1);
+	/* its session gone: gone at once */
+	client_reset(&r);
+	usleep(200 * 1000);
+	relays_get(&a, pa.id, &l);
+	ck_assert_uint_eq(l.n, 0);
+	client_reset(&a);
+	client_reset(&b);
+}
+END_TEST
 
 START_TEST(test_create_join_leave_kick)
 {
@@ -944,6 +1084,7 @@ main(void)
 	tcase_add_test(tc, test_rate);
 	tcase_add_test(tc, test_expiry);
 	tcase_add_test(tc, test_restart);
+	tcase_add_test(tc, test_relays);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -242,7 +242,7 @@ drops(const struct wg_device_stats *st)
 	return st->drop_malformed + st->drop_no_index + st->drop_auth +
 	    st->drop_replay + st->drop_expired + st->drop_source +
 	    st->drop_no_route + st->drop_no_endpoint + st->drop_staged +
-	    st->drop_handshake + st->drop_other;
+	    st->drop_handshake + st->drop_other + st->drop_relay;
 }
 
 /* The attacker: its key, B's as the responder, and its initiations. */
@@ -591,13 +591,14 @@ START_TEST(test_garbage_at_scale)
 	dropped = drops(&st) - drops(&st0);
 	fprintf(stderr, "garbage: %d sent, B read %llu, dropped %llu "
 	    "(malformed %llu no_index %llu auth %llu handshake %llu "
-	    "other %llu)\n", GARBAGE_N, (unsigned long long)rx,
+	    "other %llu relay %llu)\n", GARBAGE_N, (unsigned long long)rx,
 	    (unsigned long long)dropped,
 	    (unsigned long long)(st.drop_malformed - st0.drop_malformed),
 	    (unsigned long long)(st.drop_no_index - st0.drop_no_index),
 	    (unsigned long long)(st.drop_auth - st0.drop_auth),
 	    (unsigned long long)(st.drop_handshake - st0.drop_handshake),
-	    (unsigned long long)(st.drop_other - st0.drop_other));
+	    (unsigned long long)(st.drop_other - st0.drop_other),
+	    (unsigned long long)(st.drop_relay - st0.drop_relay));
 	ck_assert_uint_ge(rx, GARBAGE_N * 9 / 10);
 	ck_assert_uint_eq(dropped, rx);
 	ck_assert_uint_eq(st.cookies_sent, st0.cookies_sent);

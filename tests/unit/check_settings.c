@@ -182,7 +182,7 @@ START_TEST(keys_and_defaults)
 {
 	static const char *const want[] = { "name", "control.server",
 	    "control.key", "api.port", "keepalive", "stun.port",
-	    "node.public_key" };
+	    "relay.region", "node.public_key" };
 	const char *const	*keys;
 	char			 host[256], expect[CONTROL_NAMESIZ], small[5];
 	const char		*v;
@@ -421,6 +421,12 @@ START_TEST(set_stun_port)
 	set_bad("stun.port", "65536", EINVAL);
 	set_bad("stun.port", "-1", EINVAL);
 	set_bad("stun.port", "x", EINVAL);
+	ck_assert_str_eq(get("relay.region"), "");
+	ck_assert_str_eq(set_ok("relay.region", "eu-west-2"), "eu-west-2");
+	ck_assert_str_eq(set_ok("relay.region", ""), "");
+	set_bad("relay.region", "EU", EINVAL);
+	set_bad("relay.region", "eu west", EINVAL);
+	set_bad("relay.region", "abcdefghijklmnopqrstuvwxyz0123456", EINVAL);
 	ck_assert_str_eq(get("stun.port"), "3479");
 	settings_close();
 }

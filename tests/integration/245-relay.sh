@@ -1,0 +1,114 @@
+#!/bin/sh
+# Relayed paths: nodes p and q sit behind symmetric NATs (a random port
+# per destination), so no direct path can exist between them.  Two
+# relays register with controld; the nodes get tokens, bind at both,
+# and reach each other through one at once: ping and iperf3 pass, and
+# the peers say why they are relayed.  Then the relay in use is killed
+# under a stream of pings: traffic must move to the other within 2 s,
+# on the same WireGuard session (no new handshake).
+. "$(dirname "$0")/../party-lib.sh"
+
+party_require nft iperf3
+[ -x "$PT_RELAYD" ] || skip "no $PT_RELAYD"
+
+PT_DIRECT=""
+party_topology
+party_relay_key 1
+party_relay_key 2
+PT_CONTROLD_EXTRA="RelayKeys = $PT_RELAY_PUB_1, $PT_RELAY_PUB_2
+RelayReport = 2"
+party_controld
+party_relayd 1 alpha
+party_relayd 2 beta
+party_nat_node p 4 symmetric
+party_nat_node q 9 symmetric
+for x in p q; do
+	party_node "$x"
+	ctl "$x" settings set name "node-$x" >/dev/null &&
+	    ctl "$x" settings set control.server 10.99.0.1:8667 >/dev/null &&
+	    ctl "$x" settings set control.key "$PT_PUB" >/dev/null ||
+	    pt_fail "settings on $x"
+done
+registered() { [ "$(grep -c 'registered' "$PT_RUN/controld.log")" -ge 2 ]; }
+wait_for 10 registered || pt_fail "the relays did not register"
+ok "two relays registered with controld"
+
+ctl p party create "relayed" >/dev/null || pt_fail "party create"
+link=$(ctl p invite) || pt_fail "invite"
+# both bound at both relays, each using one
+bound() {
+	[ "$(ctlj "$1" status | jq '[.relays.relays[] | select(.alive)] |
+	    length')" = 2 ] && [ "$(ctlj "$1" status |
+	    jq -r .relays.using)" != null ]
+}
+wait_for 10 bound p || pt_fail "p: not bound at both relays: $(ctlj p status |
+    jq -c .relays)"
+ctl q party join "$link" >/dev/null || pt_fail "q: join"
+start=$(date +%s%N)
+wait_for 10 bound q || pt_fail "q: not bound at both relays: $(ctlj q status |
+    jq -c .relays)"
+P=$(ctlj p status | jq -r .party.address)
+Q=$(ctlj q status | jq -r .party.address)
+wait_for 10 nsx q ping -c 1 -W 1 "$P" || pt_fail "q cannot reach p"
+ms=$((($(date +%s%N) - start) / 1000000))
+[ "$ms" -le 2000 ] || pt_fail "q reached p only $ms ms after joining"
+ok "q reaches p through a relay ${ms} ms after joining"
+
+relayed() {
+	ctlj "$1" peers | jq -e --arg n "node-$2" '.peers[] |
+	    select(.name == $n) | .path == "relay"' >/dev/null
+}
+relayed p q && relayed q p ||
+    pt_fail "not relayed: $(ctlj p peers | jq -c '.peers[] | [.path, .reason]')"
+# once netcheck has classified both NATs, the reason says why
+because() {
+	ctlj p peers | jq -e '.peers[0].reason |
+	    test("^relay: .*symmetric")' >/dev/null
+}
+wait_for 20 because ||
+    pt_fail "p -> q: reason \"$(ctlj p peers | jq -r '.peers[0].reason')\""
+ok "p -> q: $(ctlj p peers | jq -r '.peers[0].reason')"
+
+nsx p ping -c 5 -i 0.2 -W 2 "$Q" >/dev/null || pt_fail "p cannot ping q"
+nsx q iperf3 -s -1 -B "$Q" >/dev/null 2>&1 &
+srv=$!
+sleep 0.5
+bps=$(nsx p timeout 20 iperf3 -c "$Q" -t 3 -J 2>/dev/null |
+    jq -r '.end.sum_received.bits_per_second // 0')
+kill "$srv" 2>/dev/null
+wait "$srv" 2>/dev/null
+[ "${bps%.*}" -gt 1000000 ] 2>/dev/null ||
+    pt_fail "iperf3 through the relay: $bps bit/s"
+ok "iperf3 p -> q through the relay: $(echo "$bps" |
+    awk '{ printf "%.0f", $1 / 1e6 }') Mbit/s"
+
+# Failover: kill the relay p uses, under pings every 50 ms.
+using=$(ctlj p status | jq -r .relays.using)
+hs_before=$(ctlj p peers | jq -r '.peers[0].handshake_age')
+case "$using" in
+alpha) victim=1 ;;
+beta) victim=2 ;;
+*) pt_fail "p uses no relay: $using" ;;
+esac
+nsx p ping -n -i 0.05 -c 120 -W 1 "$Q" >"$PT_RUN/ping" 2>&1 &
+pinger=$!
+sleep 1
+party_relayd_kill "$victim"
+wait "$pinger"
+# the longest run of missing sequence numbers, in ms
+gap=$(awk -F'[= ]' '/icmp_seq=/ {
+	for (i = 1; i < NF; i++) if ($i == "icmp_seq") s = $(i + 1)
+	if (last != "" && s - last - 1 > max) max = s - last - 1
+	last = s
+    } END { printf "%d\n", max * 50 }' "$PT_RUN/ping")
+got=$(grep -c 'icmp_seq=' "$PT_RUN/ping")
+now=$(ctlj p status | jq -r .relays.using)
+[ "$now" != "$using" ] && [ "$now" != null ] ||
+    pt_fail "p still on $now after $using died"
+[ "$gap" -le 2000 ] || pt_fail "traffic stopped for $gap ms (limit 2000)"
+[ "$got" -ge 80 ] || pt_fail "only $got of 120 pings answered"
+ok "relay $using killed: p moved to $now, longest gap ${gap} ms, $got/120 answered"
+hs_after=$(ctlj p peers | jq -r '.peers[0].handshake_age')
+[ "$hs_after" -ge "$hs_before" ] ||
+    pt_fail "a new handshake: age $hs_before s before, $hs_after s after"
+ok "the WireGuard session survived (handshake age $hs_before -> $hs_after s)"
