@@ -180,6 +180,30 @@ show_netcheck_line(json_t *nc)
 	printf("\n");
 }
 
+/* One line per relay: region, address, state, RTT, and which is in use. */
+static void
+show_relays(json_t *rl)
+{
+	json_t		*r, *rtt;
+	size_t		 i;
+
+	json_array_foreach(json_object_get(rl, "relays"), i, r) {
+		printf("relay: ");
+		show_value(json_object_get(r, "region"));
+		printf(" ");
+		show_value(json_object_get(r, "address"));
+		printf(" %s", json_is_true(json_object_get(r, "alive")) ?
+		    "alive" : json_is_true(json_object_get(r, "bound")) ?
+		    "silent" : "unbound");
+		rtt = json_object_get(r, "rtt_ms");
+		if (json_is_number(rtt))
+			printf(", RTT %.2f ms", json_number_value(rtt));
+		if (json_is_true(json_object_get(r, "in_use")))
+			printf(" (in use)");
+		printf("\n");
+	}
+}
+
 /* Nodes waiting for this host's approval. */
 static void
 show_requests(json_t *reqs)
@@ -204,6 +228,7 @@ show_status(json_t *args, json_t *result)
 	show_party_lines(json_object_get(result, "party"));
 	show_requests(json_object_get(result, "requests"));
 	show_netcheck_line(json_object_get(result, "netcheck"));
+	show_relays(json_object_get(result, "relays"));
 	show_kv("log", json_object_get(result, "log"));
 	return 0;
 }
