@@ -58,7 +58,7 @@ DEB_BUILD	:= gcc make pkg-config libevent-dev libsqlite3-dev \
 		   libsodium-dev libjansson-dev libnl-3-dev libnl-route-3-dev \
 		   libnl-genl-3-dev libpcap-dev libcap-ng-dev libseccomp-dev
 DEB_TEST	:= check iproute2 util-linux procps iputils-ping wireguard-go \
-		   wireguard-tools iperf3 jq nftables stun-client
+		   wireguard-tools iperf3 jq nftables stun-client curl
 DEB_FUZZ	:= clang libclang-rt-14-dev
 
 LIB_SRCS	:= $(wildcard lib/*.c) $(wildcard lib/wg/*.c) $(wildcard proto/*.c)
@@ -119,6 +119,8 @@ MAN1		:= $(wildcard man/*.1)
 MAN8		:= $(wildcard man/*.8)
 MAN5		:= $(wildcard man/*.5)
 UNITS		:= $(wildcard etc/systemd/*.service)
+RCSCRIPTS	:= $(wildcard etc/rc.d/*)
+INITDIR		?= $(SYSCONFDIR)/init.d
 CONFS		:= $(wildcard etc/*.conf)
 
 .SECONDARY:
@@ -236,6 +238,12 @@ install: $(PROGS) $(BENCH_BINS)
 	        $(DESTDIR)$(UNITDIR)/$${u##*/} && \
 	    chmod 644 $(DESTDIR)$(UNITDIR)/$${u##*/}; \
 	done
+	install -d $(DESTDIR)$(INITDIR)
+	@for r in $(RCSCRIPTS); do \
+	    sed 's|@SBINDIR@|$(SBINDIR)|g' "$$r" > \
+	        $(DESTDIR)$(INITDIR)/$${r##*/} && \
+	    chmod 755 $(DESTDIR)$(INITDIR)/$${r##*/}; \
+	done
 	@for f in $(CONFS); do \
 	    t=$(DESTDIR)$(SYSCONFDIR)/lanrage/$${f#etc/}; \
 	    if [ -e "$$t" ]; then echo "keeping existing $$t"; \
@@ -249,6 +257,7 @@ uninstall:
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(MAN8)))
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man5/,$(notdir $(MAN5)))
 	rm -f $(addprefix $(DESTDIR)$(UNITDIR)/,$(notdir $(UNITS)))
+	rm -f $(addprefix $(DESTDIR)$(INITDIR)/,$(notdir $(RCSCRIPTS)))
 	@echo "configuration in $(DESTDIR)$(SYSCONFDIR)/lanrage left in place"
 
 clean:
