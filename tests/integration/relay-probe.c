@@ -22,12 +22,25 @@
  *		got against the smallest request it sent; exit 1 when the
  *		pair lost more than 5% or an answer was larger.
  *
+ *	relay-probe load ADDR:PORT RELAYKEY|raw SECONDS SIZE BPORT
+ *		for bench/relay.sh: node A sends SEND frames of SIZE bytes of
+ *		payload (raw: plain datagrams of SIZE + 9 bytes, to a plain
+ *		forwarder) as fast as it can for SECONDS; node B, on
+ *		127.0.0.1:BPORT, counts what arrives; prints "load SIZE
+ *		sent N received M pps P"
+ *	relay-probe latency ADDR:PORT RELAYKEY|raw|direct N SIZE BPORT
+ *		N datagrams one at a time from A to B (direct: to B itself);
+ *		prints "latency MODE p50 X p99 Y p999 Z lost L" in
+ *		microseconds
+ *
  * RELAYKEY is the relay's public key in base64 (lanrage-relayd -g).
  */
 #include <sys/socket.h>
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -43,6 +56,9 @@
 #define WAIT_MS		1000
 #define FLOOD_SOCKS	64
 #define MAXN		1000000
+#define LOAD_BATCH	64
+#define LAT_MAX		100000
+#define RELAYD_PROBE_SLOT	2048
 
 struct node {
 	int		 fd;
@@ -415,12 +431,209 @@ cmd_flood(unsigned long n)
 	return got * 100 >= sent * 95 && max_ans <= min_req ? 0 : 1;
 }
 
+/* ---- bench/relay.sh ---- */
+
+struct load {
+	int			 fd;
+	uint8_t			 frame[RELAY_MAXMSG];
+	size_t			 len;
+	const struct sockaddr_storage *to;
+	socklen_t		 tolen;
+	uint64_t		 until_ms, sent;
+};
+
+static uint64_t
+mono_us(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static void *
+load_send(void *arg)
+{
+	struct load	*l = arg;
+	struct mmsghdr	 m[LOAD_BATCH];
+	struct iovec	 iov = { l->frame, l->len };
+	int		 i, r;
+
+	for (i = 0; i < LOAD_BATCH; i++) {
+		memset(&m[i], 0, sizeof(m[i]));
+		m[i].msg_hdr.msg_iov = &iov;
+		m[i].msg_hdr.msg_iovlen = 1;
+		m[i].msg_hdr.msg_name = (void *)(uintptr_t)l->to;
+		m[i].msg_hdr.msg_namelen = l->tolen;
+	}
+	while (mono_us() / 1000 < l->until_ms)
+		if ((r = sendmmsg(l->fd, m, LOAD_BATCH, 0)) > 0)
+			l->sent += (uint64_t)r;
+	return NULL;
+}
+
+/* B on 127.0.0.1:port (the forwarders under test send there). */
+static void
+node_at(struct node *n, uint8_t seed, uint16_t port)
+{
+	struct sockaddr_in	 sin;
+	int			 big = 8 << 20;
+
+	node_new(n, seed, 0xa1);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(port);
+	sin.sin_addr.s_addr = htonl(0x7f000001);
+	if (bind(n->fd, (struct sockaddr *)&sin, sizeof(sin)) == -1)
+		fail("bind B");
+	(void)setsockopt(n->fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
+}
+
+/* A's datagram: a SEND to B, or for raw, the same bytes unframed. */
+static size_t
+load_frame(const struct node *b, bool raw, size_t size, uint8_t *out)
+{
+	uint8_t		 payload[RELAY_MAX_PAYLOAD], tag[RELAY_TAGLEN];
+	struct buf	 f;
+
+	memset(payload, 0x42, sizeof(payload));
+	relay_tag(tag, b->pub);
+	buf_init_fixed(&f, out, RELAY_MAXMSG);
+	if (raw) {
+		memset(out, 0x42, size + RELAY_FWD_HDRLEN);
+		return size + RELAY_FWD_HDRLEN;
+	}
+	if (relay_enc_send(&f, tag, payload, size) == -1)
+		fail("encode SEND");
+	return f.len;
+}
+
+static void
+pair_up(struct node *a, struct node *b, bool raw, uint16_t bport)
+{
+	node_new(a, 0x11, 0xa1);
+	node_at(b, 0x21, bport);
+	if (!raw && (!bind_with(a, 600, relay_pub, 0) ||
+	    !bind_with(b, 600, relay_pub, 0)))
+		fail("bind the pair");
+}
+
+static int
+cmd_load(bool raw, unsigned secs, size_t size, uint16_t bport)
+{
+	struct node	 a, b;
+	struct load	 l;
+	pthread_t	 t;
+	struct timeval	 tv = { 0, 200000 };
+	uint8_t		 in[RELAYD_PROBE_SLOT];
+	uint64_t	 got = 0, start;
+
+	pair_up(&a, &b, raw, bport);
+	memset(&l, 0, sizeof(l));
+	l.fd = a.fd;
+	l.len = load_frame(&b, raw, size, l.frame);
+	l.to = &relay_sa;
+	l.tolen = relay_len;
+	start = mono_us() / 1000;
+	l.until_ms = start + secs * 1000;
+	setsockopt(b.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (pthread_create(&t, NULL, load_send, &l) != 0)
+		fail("thread");
+	while (mono_us() / 1000 < l.until_ms + 300)
+		if (recv(b.fd, in, sizeof(in), 0) > 0)
+			got++;
+	pthread_join(t, NULL);
+	printf("load %zu sent %llu received %llu pps %llu\n", size,
+	    (unsigned long long)l.sent, (unsigned long long)got,
+	    (unsigned long long)(got / secs));
+	return 0;
+}
+
+static int
+cmp_u64(const void *x, const void *y)
+{
+	uint64_t	 a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+
+	return a < b ? -1 : a > b;
+}
+
+static int
+cmd_latency(const char *mode, unsigned long n, size_t size, uint16_t bport)
+{
+	static uint64_t		 lat[LAT_MAX];
+	struct sockaddr_in	 bsin;
+	struct node		 a, b;
+	uint8_t			 frame[RELAY_MAXMSG], in[RELAYD_PROBE_SLOT];
+	struct timeval		 tv = { 0, 100000 };
+	bool			 raw = strcmp(mode, "relay") != 0;
+	unsigned long		 i, k = 0;
+	uint64_t		 t0;
+	size_t			 len;
+
+	pair_up(&a, &b, raw, bport);
+	len = load_frame(&b, raw, size, frame);
+	setsockopt(b.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	memset(&bsin, 0, sizeof(bsin));
+	bsin.sin_family = AF_INET;
+	bsin.sin_port = htons(bport);
+	bsin.sin_addr.s_addr = htonl(0x7f000001);
+	for (i = 0; i < n; i++) {
+		t0 = mono_us() * 1000;
+		if (strcmp(mode, "direct") == 0)
+			(void)sendto(a.fd, frame, len, 0,
+			    (struct sockaddr *)&bsin, sizeof(bsin));
+		else
+			(void)sendto(a.fd, frame, len, 0,
+			    (struct sockaddr *)&relay_sa, relay_len);
+		if (recv(b.fd, in, sizeof(in), 0) <= 0)
+			continue;
+		lat[k++] = mono_us() * 1000 - t0;
+	}
+	if (k == 0)
+		fail("no datagram arrived");
+	qsort(lat, k, sizeof(lat[0]), cmp_u64);
+	printf("latency %s p50 %.1f p99 %.1f p999 %.1f lost %lu\n", mode,
+	    lat[k / 2] / 1000.0, lat[k * 99 / 100] / 1000.0,
+	    lat[k * 999 / 1000] / 1000.0, n - k);
+	return 0;
+}
+
+static void	 usage(void);
+
+/* load and latency: RELAYKEY may be raw (or direct), sizes bounded. */
+static int
+cmd_bench(char *argv[])
+{
+	unsigned long	 n = strtoul(argv[4], NULL, 10);
+	unsigned long	 size = strtoul(argv[5], NULL, 10);
+	unsigned long	 port = strtoul(argv[6], NULL, 10);
+	const char	*mode = "relay";
+	size_t		 got;
+
+	if (strcmp(argv[3], "raw") == 0 || strcmp(argv[3], "direct") == 0)
+		mode = argv[3];
+	else if (sodium_base642bin(relay_pub, 32, argv[3], strlen(argv[3]),
+	    NULL, &got, NULL, sodium_base64_VARIANT_ORIGINAL) != 0 ||
+	    got != 32)
+		usage();
+	if (size == 0 || size > RELAY_MAX_PAYLOAD || port == 0 ||
+	    port > 65535 || n == 0 || n > LAT_MAX)
+		usage();
+	if (strcmp(argv[1], "load") == 0)
+		return cmd_load(strcmp(mode, "raw") == 0, (unsigned)n, size,
+		    (uint16_t)port);
+	return cmd_latency(mode, n, size, (uint16_t)port);
+}
+
 static void
 usage(void)
 {
 	fprintf(stderr, "usage: relay-probe tokenkey\n"
 	    "       relay-probe check ADDR:PORT RELAYKEY\n"
-	    "       relay-probe flood ADDR:PORT RELAYKEY N\n");
+	    "       relay-probe flood ADDR:PORT RELAYKEY N\n"
+	    "       relay-probe load ADDR:PORT RELAYKEY|raw SECS SIZE BPORT\n"
+	    "       relay-probe latency ADDR:PORT RELAYKEY|raw|direct N SIZE "
+	    "BPORT\n");
 	exit(2);
 }
 
@@ -440,8 +653,12 @@ main(int argc, char *argv[])
 		printf("%s\n", b64);
 		return 0;
 	}
-	if (argc < 4 || sockaddr_parse(argv[2], &relay_sa, &relay_len) == -1 ||
-	    sodium_base642bin(relay_pub, 32, argv[3], strlen(argv[3]), NULL,
+	if (argc < 4 || sockaddr_parse(argv[2], &relay_sa, &relay_len) == -1)
+		usage();
+	if (argc == 7 && (strcmp(argv[1], "load") == 0 ||
+	    strcmp(argv[1], "latency") == 0))
+		return cmd_bench(argv);
+	if (sodium_base642bin(relay_pub, 32, argv[3], strlen(argv[3]), NULL,
 	    &got, NULL, sodium_base64_VARIANT_ORIGINAL) != 0 || got != 32)
 		usage();
 	if (strcmp(argv[1], "check") == 0 && argc == 4)
