@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "lanrage-relayd/relayd.h"
+#include "lib/clock.h"
 #include "lib/keyfile.h"
 #include "lib/log.h"
 #include "lib/proc.h"
@@ -247,15 +248,13 @@ static void
 relayd_tick(evutil_socket_t fd, short ev, void *arg)
 {
 	struct relayd_stats	 st;
-	struct timespec		 ts;
 	size_t			 gone;
 
 	relayd_stats_sum(&ctx, &st);
 	atomic_store(&ctx.fwd_window, st.fwd_packets - fwd_last);
 	fwd_last = st.fwd_packets;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
 	rtab_wrlock(ctx.tab);
-	gone = rtab_expire(ctx.tab, (uint64_t)ts.tv_sec);
+	gone = rtab_expire(ctx.tab, clock_mono_ms() / 1000);
 	rtab_unlock(ctx.tab);
 	if (gone > 0)
 		log_debug("%zu bindings expired", gone);

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "lanrage-relayd/relayd.h"
+#include "lib/clock.h"
 #include "lib/log.h"
 
 #define RELAYD_SRC_BUCKETS	4096	/* per-source BIND buckets */
@@ -77,24 +78,6 @@ struct wk_state {
 #define DROP(w, r)	atomic_fetch_add_explicit(&(w)->st.drops[r], 1, \
 			    memory_order_relaxed)
 
-static uint64_t
-wk_mono_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static uint64_t
-wk_wall_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* ---- sockets ---- */
 
 int
@@ -149,7 +132,7 @@ wk_bind_allowed(struct wk_state *s, const struct sockaddr *sa)
 {
 	const struct relayd_conf *c = s->ctx->conf;
 	struct relayd_worker	*w = s->w;
-	uint64_t		 now = wk_mono_ms(), cap, *tok;
+	uint64_t		 now = clock_mono_ms(), cap, *tok;
 	size_t			 b = wk_src_bucket(sa);
 
 	if (now / 1000 != w->budget_sec) {
@@ -304,7 +287,7 @@ wk_bind_check(struct wk_state *s, const struct wk_bind *k,
     struct relay_msg *m, uint64_t *time_ms, enum relayd_drop *why)
 {
 	uint8_t		 pk[RELAY_SIGNKEYLEN];
-	uint64_t	 now = wk_wall_ms();
+	uint64_t	 now = clock_wall_ms();
 
 	if (relay_decode(k->frame, sizeof(k->frame), m) == -1) {
 		*why = RD_MALFORMED;
@@ -350,7 +333,7 @@ wk_bind_one(struct wk_state *s, const struct wk_bind *k, size_t i)
 	r.sa = (const struct sockaddr *)&k->src;
 	r.salen = k->srclen;
 	rtab_wrlock(s->ctx->tab);
-	rc = rtab_bind(s->ctx->tab, &r, wk_mono_ms() / 1000, &nbound, &why);
+	rc = rtab_bind(s->ctx->tab, &r, clock_mono_ms() / 1000, &nbound, &why);
 	rtab_unlock(s->ctx->tab);
 	if (rc == -1) {
 		DROP(s->w, why);
@@ -514,7 +497,7 @@ wk_rx_msg(struct wk_state *s, size_t i, uint64_t now)
 static void
 wk_batch(struct wk_state *s)
 {
-	uint64_t	 now = wk_mono_ms() / 1000;
+	uint64_t	 now = clock_mono_ms() / 1000;
 	size_t		 i, nslots;
 	int		 n;
 

@@ -30,6 +30,7 @@
 
 #include "lanraged/node.h"
 #include "lanraged/pathsel.h"
+#include "lib/clock.h"
 #include "lib/log.h"
 #include "lib/proc.h"
 #include "lib/wg/device.h"
@@ -88,24 +89,6 @@ static struct {
 	uint64_t		 stale, reflected, replayed, late;
 } PA;
 
-static uint64_t
-pa_now_us(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
-static uint64_t
-pa_wall_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static socklen_t
 pa_salen(const struct sockaddr_storage *ss)
 {
@@ -148,7 +131,7 @@ pa_ping_to(struct pa_peer *pe, const uint8_t txid[DISCO_TXIDLEN],
 	memset(&m, 0, sizeof(m));
 	m.type = DISCO_PING;
 	memcpy(m.txid, txid, DISCO_TXIDLEN);
-	m.time_ms = pa_wall_ms();
+	m.time_ms = clock_wall_ms();
 	return pa_send(pe, &m, sa, len);
 }
 
@@ -329,7 +312,7 @@ pa_peer_tick(struct pa_peer *pe, uint64_t now_us)
 static void
 pa_tick(evutil_socket_t fd, short ev, void *arg)
 {
-	uint64_t	 now_us = pa_now_us();
+	uint64_t	 now_us = clock_mono_us();
 	size_t		 i;
 
 	for (i = 0; i < PA.npeers; i++)
@@ -375,7 +358,7 @@ pa_ping_in(struct pa_peer *pe, const struct disco_msg *m,
     const struct sockaddr *sa, socklen_t len, uint64_t now_us)
 {
 	struct disco_msg	 r;
-	uint64_t		 wall = pa_wall_ms();
+	uint64_t		 wall = clock_wall_ms();
 	int			 i, before = (int)pe->ps.npaths;
 
 	if (m->time_ms + DISCO_MAX_AGE_MS < wall ||
@@ -439,7 +422,7 @@ paths_disco(const uint8_t key[NODE_KEYLEN], const struct disco_msg *m,
     const struct sockaddr *sa, socklen_t salen)
 {
 	struct pa_peer	*pe;
-	uint64_t	 now_us = pa_now_us();
+	uint64_t	 now_us = clock_mono_us();
 
 	if ((pe = pa_find(key)) == NULL)
 		return;		/* gone while it waited in the queue */
@@ -516,7 +499,7 @@ paths_peer_update(const struct control_member *m)
 {
 	struct sockaddr_storage	 ss;
 	struct pa_peer		*pe;
-	uint64_t		 now = pa_now_us() / 1000;
+	uint64_t		 now = clock_mono_us() / 1000;
 	socklen_t		 len;
 	uint8_t			 i;
 
@@ -652,7 +635,7 @@ paths_peer_json(const uint8_t key[NODE_KEYLEN])
 
 	if (pe == NULL)
 		return json_null();
-	ps_reason(&pe->ps, &PA.self, pa_now_us() / 1000, reason,
+	ps_reason(&pe->ps, &PA.self, clock_mono_us() / 1000, reason,
 	    sizeof(reason));
 	cands = json_array();
 	for (i = 0; cands != NULL && i < pe->ps.npaths; i++)

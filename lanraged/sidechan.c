@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "lanraged/node.h"
+#include "lib/clock.h"
 #include "lib/log.h"
 #include "lib/proc.h"
 #include "lib/wg/device.h"
@@ -76,15 +77,6 @@ static struct {
 	struct sidechan_stats	 st;
 } SC = { .efd = -1 };
 
-static uint64_t
-sc_now_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static struct sc_peer *
 sc_peer_find(const uint8_t *key)
 {
@@ -99,7 +91,7 @@ sc_peer_find(const uint8_t *key)
 static bool
 sc_take(struct sc_peer *p)
 {
-	uint64_t	 now = sc_now_ms(), cap = (uint64_t)SC_BURST * 1000;
+	uint64_t	 now = clock_mono_ms(), cap = (uint64_t)SC_BURST * 1000;
 
 	p->tokens += (now - p->tokens_ms) * SC_RATE;
 	if (p->tokens > cap)
@@ -293,7 +285,7 @@ sidechan_peer_set(const uint8_t key[NODE_KEYLEN],
 		p = &SC.peers[SC.npeers++];
 		memcpy(p->key, key, NODE_KEYLEN);
 		p->tokens = (uint64_t)SC_BURST * 1000;
-		p->tokens_ms = sc_now_ms();
+		p->tokens_ms = clock_mono_ms();
 	}
 	memcpy(p->shared, shared, NODE_KEYLEN);
 out:
