@@ -159,12 +159,53 @@ wg_mark_session(struct wg_device *dev, struct wg_peer *p, uint64_t now)
 	WG_STAT(dev, handshakes_done);
 }
 
+/*
+ * Our initiation in flight, kept across the peer's: when both sides
+ * initiate at once, each answers the other's and each still takes the
+ * other's answer to its own, so both end with a session at once rather
+ * than both waiting as unconfirmed responders for the 5 s retry.
+ */
+struct wg_hs_mine {
+	bool		 valid;
+	uint32_t	 index;
+	uint8_t		 ck[WG_HASH_LEN], hash[WG_HASH_LEN];
+	uint8_t		 e_priv[WG_KEY_LEN], e_pub[WG_KEY_LEN];
+};
+
+static void
+wg_hs_keep(const struct wg_peer_noise *n, struct wg_hs_mine *m)
+{
+	m->valid = n->state == WG_HS_INITIATION_SENT && n->local_index != 0;
+	if (!m->valid)
+		return;
+	m->index = n->local_index;
+	memcpy(m->ck, n->ck, sizeof(m->ck));
+	memcpy(m->hash, n->hash, sizeof(m->hash));
+	memcpy(m->e_priv, n->e_priv, sizeof(m->e_priv));
+	memcpy(m->e_pub, n->e_pub, sizeof(m->e_pub));
+}
+
+static void
+wg_hs_resume(struct wg_peer_noise *n, struct wg_hs_mine *m)
+{
+	if (!m->valid)
+		return;
+	n->local_index = m->index;
+	memcpy(n->ck, m->ck, sizeof(m->ck));
+	memcpy(n->hash, m->hash, sizeof(m->hash));
+	memcpy(n->e_priv, m->e_priv, sizeof(m->e_priv));
+	memcpy(n->e_pub, m->e_pub, sizeof(m->e_pub));
+	n->state = WG_HS_INITIATION_SENT;
+	sodium_memzero(m, sizeof(*m));
+}
+
 /* Responder: the new keypair waits in "next" until data confirms it. */
 static void
 wg_rx_initiation(struct wg_device *dev, int fd, const uint8_t *msg,
     size_t len, const struct sockaddr *sa, socklen_t salen, bool relayed)
 {
 	struct wg_initiation	 ini;
+	struct wg_hs_mine	 mine;
 	struct wg_keypair	*kp;
 	struct wg_peer		*p;
 	uint8_t			 resp[WG_RESPONSE_LEN];
@@ -178,26 +219,31 @@ wg_rx_initiation(struct wg_device *dev, int fd, const uint8_t *msg,
 		return;
 	}
 	pending = p->noise.local_index;
+	wg_hs_keep(&p->noise, &mine);
 	if (wg_noise_initiation_accept(&dev->local, &p->noise, &ini,
 	    now) == -1) {
+		sodium_memzero(&mine, sizeof(mine));
 		WG_STAT(dev, drop_handshake);
 		return;
 	}
-	/* Our own initiation, if one was in flight, is superseded. */
-	if (pending != 0)
+	/* a handshake of ours that is no initiation in flight is over */
+	if (!mine.valid && pending != 0)
 		wg_index_del(dev, pending);
 	if ((kp = calloc(1, sizeof(*kp))) == NULL ||
 	    (index = wg_index_add(dev, p, kp)) == 0) {
 		free(kp);
 		wg_peer_noise_clear_handshake(&p->noise);
+		wg_hs_resume(&p->noise, &mine);
 		return;
 	}
 	if (wg_noise_response_create(&dev->local, &p->noise, index, now, resp,
 	    kp) == -1) {
 		wg_index_del(dev, index);
 		free(kp);
+		wg_hs_resume(&p->noise, &mine);
 		return;
 	}
+	wg_hs_resume(&p->noise, &mine);
 	wg_set_endpoint(p, sa, salen, relayed);
 	pthread_mutex_lock(&p->lock);
 	wg_keypair_retire(dev, p->kp_next);
@@ -236,10 +282,14 @@ wg_rx_response(struct wg_device *dev, int fd, const uint8_t *msg,
 	wg_set_endpoint(p, sa, salen, relayed);
 	pthread_mutex_lock(&p->lock);
 	wg_keypair_retire(dev, p->kp_previous);
-	wg_keypair_retire(dev, p->kp_next);
+	/* an answer to the peer's crossing initiation: its data may come */
+	if (p->kp_next != NULL &&
+	    p->kp_next->birth < atomic_load(&p->handshake_sent)) {
+		wg_keypair_retire(dev, p->kp_next);
+		p->kp_next = NULL;
+	}
 	p->kp_previous = p->kp_current;
 	p->kp_current = kp;
-	p->kp_next = NULL;
 	pthread_mutex_unlock(&p->lock);
 	atomic_store(&p->attempt_start, 0);
 	wg_mark_session(dev, p, now);

@@ -9,13 +9,16 @@
 #include <check.h>
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sodium.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "lib/wg/device.h"
 #include "lib/wg/noise.h"
+#include "lib/wg/uapi.h"
 
 struct node {
 	struct wg_device	*dev;
@@ -349,6 +352,222 @@ START_TEST(test_remove_peer)
 }
 END_TEST
 
+/*
+ * A man in the middle on loopback: A's endpoint for B is socket fa, B's
+ * for A is fb; what reaches one goes out of the other to the other node.
+ * hold: the first datagram of each side waits until both are there, so
+ * that two initiations cross for sure.  relay: it behaves as a relay
+ * (SEND in, RECV out, proto/relay.md), and the nodes know it as one.
+ */
+struct mitm {
+	int		 fa, fb;
+	uint16_t	 pa, pb;	/* the ports of fa, fb */
+	bool		 hold, relay;
+	_Atomic bool	 stop;
+	pthread_t	 t;
+};
+
+static int
+udp_loopback(uint16_t *port)
+{
+	struct sockaddr_in	 sin;
+	socklen_t		 len = sizeof(sin);
+	int			 fd;
+
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	getsockname(fd, (struct sockaddr *)&sin, &len);
+	*port = ntohs(sin.sin_port);
+	return fd;
+}
+
+static void
+mitm_send(int fd, uint8_t *p, size_t len, const struct node *to,
+    const struct node *from, bool relay)
+{
+	struct sockaddr_in	 sin;
+
+	if (relay) {
+		if (len <= 9 || p[0] != 0xe3 || memcmp(p + 1, to->pub, 8) != 0)
+			return;		/* not a SEND to the other node */
+		p[0] = 0xe4;
+		memcpy(p + 1, from->pub, 8);
+	}
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(wg_device_port(to->dev));
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	(void)sendto(fd, p, len, 0, (struct sockaddr *)&sin, sizeof(sin));
+}
+
+static void *
+mitm_main(void *arg)
+{
+	struct mitm	*m = arg;
+	struct pollfd	 pfd[2] = { { m->fa, POLLIN, 0 }, { m->fb, POLLIN, 0 } };
+	uint8_t		 buf[2048], held[2][2048];
+	size_t		 hlen[2] = { 0, 0 };
+	ssize_t		 n;
+	int		 i;
+
+	while (!atomic_load(&m->stop)) {
+		if (poll(pfd, 2, 20) <= 0)
+			continue;
+		for (i = 0; i < 2; i++) {
+			if (!(pfd[i].revents & POLLIN) ||
+			    (n = recv(pfd[i].fd, buf, sizeof(buf), 0)) <= 0)
+				continue;
+			if (m->hold && hlen[i] == 0) {
+				memcpy(held[i], buf, (size_t)n);
+				hlen[i] = (size_t)n;
+			} else if (i == 0)
+				mitm_send(m->fb, buf, (size_t)n, &b, &a, m->relay);
+			else
+				mitm_send(m->fa, buf, (size_t)n, &a, &b, m->relay);
+		}
+		if (m->hold && hlen[0] != 0 && hlen[1] != 0) {
+			m->hold = false;	/* both initiations: let them cross */
+			mitm_send(m->fb, held[0], hlen[0], &b, &a, m->relay);
+			mitm_send(m->fa, held[1], hlen[1], &a, &b, m->relay);
+		}
+	}
+	return NULL;
+}
+
+/* n's peer is `peer`, reached at 127.0.0.1:port (relayed or not). */
+static void
+node_via(struct node *n, const struct node *peer, const char *aip,
+    uint16_t port, bool relayed)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 len = sizeof(struct sockaddr_in);
+	struct wg_uapi_set	 set;
+	struct wg_uapi_peer	 up;
+	struct prefix		 pfx;
+	struct sockaddr_in	*sin = (struct sockaddr_in *)&up.endpoint;
+
+	memset(&set, 0, sizeof(set));
+	memset(&up, 0, sizeof(up));
+	ck_assert_int_eq(prefix_parse(aip, &pfx), 0);
+	set.flags = WG_UAPI_SET_PRIVATE_KEY;
+	memcpy(set.private_key, n->priv, 32);
+	memcpy(up.public_key, peer->pub, 32);
+	up.aips = &pfx;
+	up.naips = 1;
+	up.flags = WG_UAPI_PEER_ENDPOINT | (relayed ? WG_UAPI_PEER_RELAYED : 0);
+	sin->sin_family = AF_INET;
+	sin->sin_port = htons(port);
+	sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	up.endpoint_len = sizeof(*sin);
+	set.peers = &up;
+	set.npeers = 1;
+	ck_assert_int_eq(wg_device_apply(n->dev, &set), 0);
+	if (relayed) {
+		memcpy(&ss, sin, sizeof(*sin));
+		ck_assert_int_eq(wg_device_set_relays(n->dev, &ss, &len, 1), 0);
+	}
+}
+
+static void
+mitm_start(struct mitm *m, bool hold, bool relay)
+{
+	memset(m, 0, sizeof(*m));
+	m->fa = udp_loopback(&m->pa);
+	m->fb = udp_loopback(&m->pb);
+	m->hold = hold;
+	m->relay = relay;
+	node_via(&a, &b, "10.66.0.2/32", m->pa, relay);
+	node_via(&b, &a, "10.66.0.1/32", m->pb, relay);
+	ck_assert_int_eq(pthread_create(&m->t, NULL, mitm_main, m), 0);
+}
+
+static void
+mitm_stop(struct mitm *m)
+{
+	atomic_store(&m->stop, true);
+	pthread_join(m->t, NULL);
+	close(m->fa);
+	close(m->fb);
+}
+
+/*
+ * Both nodes send at once, and their initiations cross: each answers
+ * the other's and still takes the answer to its own, so the packets
+ * get through at once, not after the 5 s retry (expect_through waits
+ * 3 s).
+ */
+START_TEST(test_crossing_initiations)
+{
+	struct wg_device_stats	 sa, sb;
+	struct mitm		 m;
+	uint8_t			 pa[256], pb[256], got[256];
+	size_t			 la, lb;
+
+	mitm_start(&m, true, false);
+	la = make_pkt(pa, "10.66.0.1", "10.66.0.2", "from a");
+	lb = make_pkt(pb, "10.66.0.2", "10.66.0.1", "from b");
+	ck_assert_int_eq(send(a.tun[1], pa, la, 0), (ssize_t)la);
+	ck_assert_int_eq(send(b.tun[1], pb, lb, 0), (ssize_t)lb);
+	ck_assert_uint_eq(recv_pkt(b.tun[1], got, sizeof(got), 3000), la);
+	ck_assert_mem_eq(got, pa, la);
+	ck_assert_uint_eq(recv_pkt(a.tun[1], got, sizeof(got), 3000), lb);
+	ck_assert_mem_eq(got, pb, lb);
+	expect_through(&a, &b, "10.66.0.1", "10.66.0.2", "and on");
+	expect_through(&b, &a, "10.66.0.2", "10.66.0.1", "both ways");
+	wg_device_stats(a.dev, &sa);
+	wg_device_stats(b.dev, &sb);
+	/* each: one as responder, one as initiator */
+	ck_assert_uint_eq(sa.handshakes_done, 2);
+	ck_assert_uint_eq(sb.handshakes_done, 2);
+	mitm_stop(&m);
+}
+END_TEST
+
+/*
+ * Through a relay: SEND frames out, RECV frames in, and only from the
+ * relay; the endpoints stay relayed as they roam.
+ */
+START_TEST(test_relayed)
+{
+	struct wg_uapi_peer_info pi;
+	struct wg_device_stats	 st0, st;
+	struct sockaddr_in	 sin;
+	struct mitm		 m;
+	uint8_t			 frame[64];
+	uint16_t		 port;
+	int			 fd;
+
+	mitm_start(&m, false, true);
+	expect_through(&a, &b, "10.66.0.1", "10.66.0.2", "relayed a");
+	expect_through(&b, &a, "10.66.0.2", "10.66.0.1", "relayed b");
+	ck_assert_int_eq(wg_device_peer(a.dev, b.pub, &pi), 0);
+	free((void *)pi.aips);
+	ck_assert(pi.relayed);
+	ck_assert_uint_eq(ntohs(((struct sockaddr_in *)&pi.endpoint)->sin_port),
+	    m.pa);
+	/* a RECV from anyone else is dropped */
+	wg_device_stats(a.dev, &st0);
+	fd = udp_loopback(&port);
+	memset(frame, 0, sizeof(frame));
+	frame[0] = 0xe4;
+	frame[9] = 4;
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(wg_device_port(a.dev));
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(sendto(fd, frame, sizeof(frame), 0,
+	    (struct sockaddr *)&sin, sizeof(sin)), (ssize_t)sizeof(frame));
+	usleep(100000);
+	wg_device_stats(a.dev, &st);
+	ck_assert_uint_eq(st.drop_relay, st0.drop_relay + 1);
+	close(fd);
+	mitm_stop(&m);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -367,6 +586,8 @@ main(void)
 	tcase_add_test(tc, test_garbage);
 	tcase_add_test(tc, test_get);
 	tcase_add_test(tc, test_remove_peer);
+	tcase_add_test(tc, test_crossing_initiations);
+	tcase_add_test(tc, test_relayed);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
