@@ -20,6 +20,7 @@
 
 #include "lanraged/node.h"
 #include "lib/addr.h"
+#include "lib/clock.h"
 #include "lib/log.h"
 #include "lib/proc.h"
 #include "lib/wg/device.h"
@@ -64,27 +65,10 @@ static struct {
 	struct rc_relay		 r[CONTROL_MAX_RELAYS];
 	size_t			 n;
 	int			 best;		/* index, or -1 */
+	char			 region[CONTROL_NAMESIZ];	/* ours */
 	struct event		*tick;
 	uint64_t		 switches;
 } RC = { .best = -1 };
-
-static uint64_t
-rc_now_us(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
-static uint64_t
-rc_wall_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static bool
 rc_alive(const struct rc_relay *r, uint64_t now)
@@ -110,7 +94,7 @@ rc_bind(struct rc_relay *r, uint64_t now)
 
 	r->bind_sent_ms = now;
 	buf_init_fixed(&b, mem, sizeof(mem));
-	if (relay_enc_bind(&b, &r->token, RC.priv, rc_wall_ms()) == 0)
+	if (relay_enc_bind(&b, &r->token, RC.priv, clock_wall_ms()) == 0)
 		rc_send(r, &b);
 }
 
@@ -146,17 +130,14 @@ rc_better(const struct rc_relay *a, const struct rc_relay *b,
 static void
 rc_choose(uint64_t now)
 {
-	char	 region[CONTROL_NAMESIZ];
 	int	 best = -1, old = RC.best;
 	size_t	 i;
 
-	if (settings_get("relay.region", region, sizeof(region)) == -1)
-		region[0] = '\0';
 	if (old >= 0 && rc_alive(&RC.r[old], now))
 		best = old;
 	for (i = 0; i < RC.n; i++)
 		if (rc_alive(&RC.r[i], now) && (best < 0 ||
-		    rc_better(&RC.r[i], &RC.r[best], region)))
+		    rc_better(&RC.r[i], &RC.r[best], RC.region)))
 			best = (int)i;
 	if (best == old)
 		return;
@@ -174,12 +155,16 @@ rc_choose(uint64_t now)
 static void
 rc_tick(evutil_socket_t fd, short ev, void *arg)
 {
-	uint64_t	 now_us = rc_now_us(), now = now_us / 1000;
+	uint64_t	 now_us = clock_mono_us(), now = now_us / 1000;
 	struct rc_relay	*r;
 	size_t		 i;
 
 	for (i = 0; i < RC.n; i++) {
 		r = &RC.r[i];
+		/* silent though bound: it restarted and forgot us, or died */
+		if (r->bound && now - (r->last_pong_ms != 0 ? r->last_pong_ms :
+		    r->bound_ms) > 2 * RC_DEAD_MS)
+			r->bound = false;
 		if ((!r->bound || now - r->bound_ms >= RC_REBIND_MS) &&
 		    now - r->bind_sent_ms >= RC_BIND_RETRY_MS)
 			rc_bind(r, now);
@@ -217,28 +202,30 @@ rc_find(const uint8_t *key)
 	return NULL;
 }
 
-/* One entry of the list; the state of a relay we know is kept. */
+/* One entry of the list; what we know of a relay is kept if it stayed. */
 static bool
 rc_entry(const struct control_relay *e, struct rc_relay *out)
 {
 	const struct rc_relay	*old = rc_find(e->key);
+	struct sockaddr_storage	 sa;
+	socklen_t		 salen;
 
-	if (old != NULL)
+	salen = addr_to_sockaddr(&e->addr, e->port, &sa);
+	if (old != NULL && sockaddr_eq((const struct sockaddr *)&old->sa,
+	    (struct sockaddr *)&sa))
 		*out = *old;
-	else
+	else {
 		memset(out, 0, sizeof(*out));
+		out->sa = sa;
+		out->salen = salen;
+		out->srtt_us = RC_RTT_INIT;
+	}
 	if (relay_token_dec(e->token, &out->token) == -1 ||
 	    memcmp(out->token.node_key, RC.pub, RELAY_KEYLEN) != 0)
 		return false;
 	memcpy(out->key, e->key, RELAY_KEYLEN);
 	memcpy(out->region, e->region, sizeof(out->region));
 	out->load = e->load;
-	if (old == NULL) {
-		addr_to_sockaddr(&e->addr, e->port, &out->sa);
-		out->salen = out->sa.ss_family == AF_INET ?
-		    sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
-		out->srtt_us = RC_RTT_INIT;
-	}
 	return true;
 }
 
@@ -257,7 +244,12 @@ relayc_list(const struct control_relay_list *l)
 			n++;
 	changed = n != RC.n;
 	for (i = 0; !changed && i < n; i++)
-		changed = memcmp(next[i].key, RC.r[i].key, RELAY_KEYLEN) != 0;
+		changed = memcmp(next[i].key, RC.r[i].key, RELAY_KEYLEN) != 0 ||
+		    !sockaddr_eq((struct sockaddr *)&next[i].sa,
+		    (struct sockaddr *)&RC.r[i].sa);
+	/* the setting, read here rather than on every choice */
+	if (settings_get("relay.region", RC.region, sizeof(RC.region)) == -1)
+		RC.region[0] = '\0';
 	memcpy(RC.r, next, n * sizeof(next[0]));
 	RC.n = n;
 	RC.best = -1;
@@ -298,7 +290,7 @@ rc_bound(struct rc_relay *r, const struct relay_msg *m, uint64_t now)
 	r->bound_ms = now;
 	r->nbound = nbound;
 	if (r->last_pong_ms == 0)
-		rc_ping(r, rc_now_us());	/* measure it at once */
+		rc_ping(r, clock_mono_us());	/* measure it at once */
 }
 
 static void
@@ -328,7 +320,7 @@ relayc_input(const uint8_t *p, size_t len, const struct sockaddr *src)
 {
 	struct relay_msg	 m;
 	struct rc_relay		*r = NULL;
-	uint64_t		 now_us = rc_now_us();
+	uint64_t		 now_us = clock_mono_us();
 	size_t			 i;
 
 	for (i = 0; i < RC.n && r == NULL; i++)
@@ -345,7 +337,7 @@ relayc_input(const uint8_t *p, size_t len, const struct sockaddr *src)
 bool
 relayc_best(struct sockaddr_storage *ss)
 {
-	if (RC.best < 0 || !rc_alive(&RC.r[RC.best], rc_now_us() / 1000))
+	if (RC.best < 0 || !rc_alive(&RC.r[RC.best], clock_mono_us() / 1000))
 		return false;
 	*ss = RC.r[RC.best].sa;
 	return true;
@@ -384,7 +376,7 @@ json_t *
 relayc_json(void)
 {
 	json_t		*a = json_array();
-	uint64_t	 now = rc_now_us() / 1000;
+	uint64_t	 now = clock_mono_us() / 1000;
 	size_t		 i;
 
 	for (i = 0; a != NULL && i < RC.n; i++)

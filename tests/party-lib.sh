@@ -15,6 +15,7 @@
 #   party_relayd_kill N             kill -9 relay N
 #   party_node X                    netd + lanraged in node X (a, b or c)
 #   party_node_stop X               SIGTERM lanraged of X, wait for it
+#   party_node_server X             name node-X, this controld and its key
 #   ctl X ARGS...                   lanragectl against X's control socket
 #   ctlj X ARGS...                  the same with -j
 #   wait_for SECS CMD...            run CMD every 0.1 s until it succeeds
@@ -333,6 +334,13 @@ party_node() {
 	eval "PT_PID_$x=\$!"
 	wait_for 5 test -S "$d/ctl/lanraged.sock" ||
 	    pt_fail "lanraged of $x did not start"
+}
+
+party_node_server() {
+	ctl "$1" settings set name "node-$1" >/dev/null &&
+	    ctl "$1" settings set control.server 10.99.0.1:8667 >/dev/null &&
+	    ctl "$1" settings set control.key "$PT_PUB" >/dev/null ||
+	    pt_fail "settings on $1"
 }
 
 party_node_stop() {

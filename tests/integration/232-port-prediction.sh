@@ -18,10 +18,7 @@ party_nat_node p 4 portcone
 party_nat_node q 9 symseq
 for x in o p q; do
 	party_node "$x"
-	ctl "$x" settings set name "node-$x" >/dev/null &&
-	    ctl "$x" settings set control.server 10.99.0.1:8667 >/dev/null &&
-	    ctl "$x" settings set control.key "$PT_PUB" >/dev/null ||
-	    pt_fail "settings on $x"
+	party_node_server "$x"
 done
 mapped() { [ "$(ctlj "$1" status | jq -r .netcheck.mapped)" != null ]; }
 for x in o p q; do

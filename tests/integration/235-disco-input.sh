@@ -23,10 +23,7 @@ PT_DIRECT="a"
 party_topology
 party_controld
 party_node a
-ctl a settings set name node-a >/dev/null &&
-    ctl a settings set control.server 10.99.0.1:8667 >/dev/null &&
-    ctl a settings set control.key "$PT_PUB" >/dev/null ||
-    pt_fail "settings on a"
+party_node_server a
 conn() { [ "$(ctlj a status | jq -r .control.state)" = connected ]; }
 wait_for 10 conn || pt_fail "a did not connect to controld"
 ctl a party create x >/dev/null || pt_fail "party create"

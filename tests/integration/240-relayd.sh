@@ -7,7 +7,8 @@
 # speak of, no answer is larger than its request, the memory stays
 # bounded, the metrics on the loopback port count it all.  Also: -n,
 # bad configs refused, chroot and User in effect.
-BUILD=${BUILD:-build}
+. "$(dirname "$0")/../party-lib.sh"	# ok, wait_for
+
 RELAYD=$(pwd)/$BUILD/sbin/lanrage-relayd
 PROBE=$(pwd)/$BUILD/tests/integration/relay-probe
 NS=lrr$$
@@ -30,18 +31,6 @@ fail() {
 	echo "not ok - $*"
 	[ -f "$RUN/relayd.log" ] && tail -n 20 "$RUN/relayd.log" | sed 's/^/# /'
 	exit 1
-}
-ok() { echo "ok - $*"; }
-wait_for() {
-	secs=$1
-	shift
-	i=0
-	while [ "$i" -lt $((secs * 10)) ]; do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.1
-		i=$((i + 1))
-	done
-	return 1
 }
 
 ip netns add "$NS" || fail "ip netns add"

@@ -5,7 +5,9 @@
 # and reach each other through one at once: ping and iperf3 pass, and
 # the peers say why they are relayed.  Then the relay in use is killed
 # under a stream of pings: traffic must move to the other within 2 s,
-# on the same WireGuard session (no new handshake).
+# on the same WireGuard session (no new handshake).  Last, a node that
+# could be direct but is blocked starts relayed and moves to the direct
+# path once the block is lifted.
 . "$(dirname "$0")/../party-lib.sh"
 
 party_require nft iperf3
@@ -24,10 +26,7 @@ party_nat_node p 4 symmetric
 party_nat_node q 9 symmetric
 for x in p q; do
 	party_node "$x"
-	ctl "$x" settings set name "node-$x" >/dev/null &&
-	    ctl "$x" settings set control.server 10.99.0.1:8667 >/dev/null &&
-	    ctl "$x" settings set control.key "$PT_PUB" >/dev/null ||
-	    pt_fail "settings on $x"
+	party_node_server "$x"
 done
 registered() { [ "$(grep -c 'registered' "$PT_RUN/controld.log")" -ge 2 ]; }
 wait_for 10 registered || pt_fail "the relays did not register"
@@ -51,7 +50,10 @@ P=$(ctlj p status | jq -r .party.address)
 Q=$(ctlj q status | jq -r .party.address)
 wait_for 10 nsx q ping -c 1 -W 1 "$P" || pt_fail "q cannot reach p"
 ms=$((($(date +%s%N) - start) / 1000000))
-[ "$ms" -le 2000 ] || pt_fail "q reached p only $ms ms after joining"
+[ "$ms" -le 2000 ] || pt_fail "q reached p only $ms ms after joining: q: $(
+    ctlj q peers | jq -c '.peers[] | [.endpoint, .path, .handshake_age]'
+    ) p: $(ctlj p peers | jq -c '.peers[] | [.endpoint, .path,
+    .handshake_age]')"
 ok "q reaches p through a relay ${ms} ms after joining"
 
 relayed() {
@@ -112,3 +114,45 @@ hs_after=$(ctlj p peers | jq -r '.peers[0].handshake_age')
 [ "$hs_after" -ge "$hs_before" ] ||
     pt_fail "a new handshake: age $hs_before s before, $hs_after s after"
 ok "the WireGuard session survived (handshake age $hs_before -> $hs_after s)"
+
+# Upgrade: f behind a full cone can meet p directly, but its router
+# drops what p sends for now: f is relayed at once, keeps punching, and
+# moves to the direct path once the block goes, on the same session.
+party_nat_node f 2 fullcone
+ip netns exec "lrp$$r2" nft -f - <<NFT || pt_fail "nft block"
+table ip lrblock {
+	chain hold {
+		type filter hook forward priority -10;
+		ip saddr 10.99.0.24 drop
+	}
+}
+NFT
+party_node f
+party_node_server f
+connected() { [ "$(ctlj "$1" status | jq -r .control.state)" = connected ]; }
+wait_for 10 connected f || pt_fail "f: not connected"
+link=$(ctl p invite) || pt_fail "invite for f"
+ctl f party join "$link" >/dev/null || pt_fail "f: join"
+wait_for 10 relayed f p && wait_for 10 relayed p f ||
+    pt_fail "p <-> f not relayed while blocked: $(ctlj f peers |
+    jq -c '.peers[] | [.name, .path, .reason]')"
+F=$(ctlj f status | jq -r .party.address)
+nsx p ping -c 2 -W 2 "$F" >/dev/null || pt_fail "p cannot reach f relayed"
+ok "f behind a blocked full cone: relayed to p, ping works"
+hs=$(ctlj p peers | jq -r '.peers[] | select(.name == "node-f") |
+    .handshake_age')
+ip netns exec "lrp$$r2" nft delete table ip lrblock
+t0=$(date +%s%N)
+direct() {
+	ctlj "$1" peers | jq -e --arg n "node-$2" '.peers[] |
+	    select(.name == $n) | .path == "direct"' >/dev/null
+}
+wait_for 20 direct p f && wait_for 10 direct f p ||
+    pt_fail "p <-> f still not direct: $(ctlj p peers | jq -c '.peers[] |
+    select(.name == "node-f") | [.path, .reason]')"
+ms=$((($(date +%s%N) - t0) / 1000000))
+nsx p ping -c 2 -W 2 "$F" >/dev/null || pt_fail "p cannot reach f direct"
+hs2=$(ctlj p peers | jq -r '.peers[] | select(.name == "node-f") |
+    .handshake_age')
+[ "$hs2" -ge "$hs" ] || pt_fail "a new handshake on the upgrade"
+ok "block lifted: p <-> f direct after ${ms} ms, same session, ping works"
