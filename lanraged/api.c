@@ -106,6 +106,12 @@ api_peers(struct ctl_conn *c, json_t *args)
 	api_ok(c, party_peers_json());
 }
 
+static void
+api_lan(struct ctl_conn *c, json_t *args)
+{
+	api_ok(c, lan_json());
+}
+
 static int
 api_setting_put(json_t *obj, const char *key)
 {
@@ -267,6 +273,7 @@ static const struct api_arg log_args[] = {
 static const struct api_cmd api_cmds[] = {
 	{ "status",		false,	no_args,	api_status },
 	{ "peers",		false,	no_args,	api_peers },
+	{ "lan",		false,	no_args,	api_lan },
 	{ "settings.get",	false,	get_args,	api_settings_get },
 	{ "settings.set",	true,	set_args,	api_settings_set },
 	{ "party.create",	true,	name_args,	api_party_create },

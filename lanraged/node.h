@@ -194,6 +194,19 @@ void	 party_path_changed(const uint8_t key[NODE_KEYLEN], bool force);
 bool	 party_is_local(const struct addr *);
 
 /*
+ * lan.c: LAN broadcast and multicast carried across the party
+ * (proto/lan.md).  lan_party() follows the party: our address (NULL:
+ * none) and its members; lan_reload() the settings lan.*.
+ */
+struct prefix;
+int	 lan_init(struct wg_device *, uint32_t ifindex);
+void	 lan_free(void);
+void	 lan_reload(void);
+void	 lan_party(const struct prefix *addr, const struct control_state *,
+	    const uint8_t self_key[NODE_KEYLEN]);
+json_t	*lan_json(void);
+
+/*
  * api.c + ctl_server.c: the control socket.  Full class: root and our
  * own uid; read-only: everyone else who can open the socket.
  */

@@ -295,6 +295,7 @@ party_apply(void)
 	} else
 		party_addr_set(NULL);
 	party_sync_peers();
+	lan_party(P.addr_on ? &P.addr : NULL, P.st, P.pub);
 	/* A view from PARTY alone waits for its STATE to be complete. */
 	if ((P.st == NULL || P.synced) && settings_party_save(P.st) == -1)
 		log_warn("party: cannot save the party state");
@@ -1200,6 +1201,8 @@ party_settings_changed(const char *key)
 {
 	if (strcmp(key, "name") == 0 || strncmp(key, "control.", 8) == 0)
 		party_connect();
+	else if (strncmp(key, "lan.", 4) == 0)
+		lan_reload();
 	else if (strcmp(key, "keepalive") == 0)
 		log_info("keepalive applies to peers added from now on");
 }
@@ -1249,6 +1252,7 @@ party_start(const struct party_env *env)
 	if (sidechan_init(P.env.dev) == -1 ||
 	    paths_init(P.env.dev, P.priv, P.pub) == -1 ||
 	    relayc_init(P.env.dev, P.priv, P.pub) == -1 ||
+	    lan_init(P.env.dev, P.env.ifindex) == -1 ||
 	    netcheck_init(P.env.dev, P.env.port) == -1 ||
 	    (P.ep_ev = evtimer_new(proc_base(), party_ep_check, NULL)) ==
 	    NULL)
@@ -1281,6 +1285,7 @@ party_stop(void)
 	netcheck_free();
 	paths_free();
 	relayc_free();
+	lan_free();
 	cc_shutdown();
 	free(P.st);
 	P.st = NULL;

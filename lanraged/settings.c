@@ -16,6 +16,7 @@
 #include "lanraged/node.h"
 #include "lib/buf.h"
 #include "lib/db.h"
+#include "lib/lan.h"
 
 #define PRIVATE_KEY	"node.private_key"	/* never public */
 
@@ -184,6 +185,69 @@ check_region(const char *in, char *out, size_t len, const char **why)
 	return 0;
 }
 
+/* Ports, as "1900, 4445, 27015-27016": sorted as given, normalised. */
+static int
+check_lan_ports(const char *in, char *out, size_t len, const char **why)
+{
+	struct conf_ports	 ps;
+	size_t			 i, off = 0;
+	int			 n;
+
+	if (*in == '\0') {
+		*out = '\0';
+		return 0;
+	}
+	if (conf_parse_ports(in, &ps, why) == -1)
+		return -1;
+	for (i = 0; i < ps.n; i++) {
+		if (ps.r[i].lo == ps.r[i].hi)
+			n = snprintf(out + off, len - off, "%s%u",
+			    i ? ", " : "", ps.r[i].lo);
+		else
+			n = snprintf(out + off, len - off, "%s%u-%u",
+			    i ? ", " : "", ps.r[i].lo, ps.r[i].hi);
+		if (n < 0 || (size_t)n >= len - off) {
+			*why = "too long: use ranges";
+			return -1;
+		}
+		off += (size_t)n;
+	}
+	return 0;
+}
+
+static int
+check_lan_groups(const char *in, char *out, size_t len, const char **why)
+{
+	uint32_t	 g[LAN_MAX_GROUPS];
+	size_t		 i, n, off = 0;
+	int		 w;
+
+	if (lan_parse_groups(in, g, &n, why) == -1)
+		return -1;
+	*out = '\0';
+	for (i = 0; i < n; i++) {
+		w = snprintf(out + off, len - off, "%s%u.%u.%u.%u",
+		    i ? ", " : "", g[i] >> 24, (g[i] >> 16) & 0xff,
+		    (g[i] >> 8) & 0xff, g[i] & 0xff);
+		if (w < 0 || (size_t)w >= len - off) {
+			*why = "too long";
+			return -1;
+		}
+		off += (size_t)w;
+	}
+	return 0;
+}
+
+static int
+check_lan_rate(const char *in, char *out, size_t len, const char **why)
+{
+	if (check_uint(in, 1, LAN_RATE_MAX, out, len) == -1) {
+		*why = "expected datagrams per second 1-100000";
+		return -1;
+	}
+	return 0;
+}
+
 static const struct setting settings_table[] = {
 	{ "name",		NULL,	check_name },
 	{ "control.server",	"",	check_server },
@@ -192,6 +256,12 @@ static const struct setting settings_table[] = {
 	{ "keepalive",		"25",	check_keepalive },
 	{ "stun.port",		"3478",	check_stun_port },
 	{ "relay.region",	"",	check_region },
+	{ "lan.ports",		"1900, 4445, 5353, 6073, 6112, 7777, "
+				"27015-27016",	check_lan_ports },
+	{ "lan.groups",		"224.0.0.251, 239.255.255.250",
+				check_lan_groups },
+	{ "lan.rate",		"100",	check_lan_rate },
+	{ "lan.peer_rate",	"200",	check_lan_rate },
 	{ "node.public_key",	NULL,	NULL },
 };
 

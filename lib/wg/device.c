@@ -337,6 +337,24 @@ wg_device_set_other(struct wg_device *dev, wg_other_cb cb, void *arg)
 	pthread_rwlock_unlock(&dev->lock);
 }
 
+int
+wg_device_set_lan(struct wg_device *dev, const struct wg_lan_hooks *h)
+{
+	if (h != NULL && (h->nbcast > WG_LAN_MAX_BCAST || h->carry == NULL ||
+	    h->deliver == NULL)) {
+		errno = EINVAL;
+		return -1;
+	}
+	pthread_rwlock_wrlock(&dev->lock);
+	if (h != NULL)
+		dev->lan = *h;
+	else
+		memset(&dev->lan, 0, sizeof(dev->lan));
+	dev->lan_on = h != NULL;
+	pthread_rwlock_unlock(&dev->lock);
+	return 0;
+}
+
 static socklen_t wg_sockaddr_native(const struct wg_device *,
 		    const struct sockaddr_storage *, socklen_t,
 		    struct sockaddr_storage *);
@@ -400,6 +418,7 @@ wg_device_stats(struct wg_device *dev, struct wg_device_stats *out)
 	WG_STAT_COPY(drop_handshake);
 	WG_STAT_COPY(drop_other);
 	WG_STAT_COPY(drop_relay);
+	WG_STAT_COPY(lan_copies);
 	WG_STAT_COPY(cookies_sent);
 	WG_STAT_COPY(handshakes_done);
 }

@@ -39,6 +39,8 @@
 
 struct wg_device;
 
+#define WG_LAN_MAX_BCAST	4	/* directed broadcasts the hooks see */
+
 /* Called from a worker thread for a datagram that is not WireGuard's. */
 typedef void (*wg_other_cb)(const uint8_t *, size_t,
     const struct sockaddr *, socklen_t, void *arg);
@@ -67,6 +69,7 @@ struct wg_device_stats {
 	uint64_t	 drop_handshake;	/* refused handshake messages */
 	uint64_t	 drop_other;		/* not WireGuard, no handler */
 	uint64_t	 drop_relay;		/* RECV from no relay, or odd */
+	uint64_t	 lan_copies;		/* LAN-wide packets sent, each */
 	uint64_t	 cookies_sent;
 	uint64_t	 handshakes_done;
 };
@@ -108,6 +111,26 @@ void	 wg_device_set_other(struct wg_device *, wg_other_cb, void *arg);
  */
 int	 wg_device_set_relays(struct wg_device *,
 	    const struct sockaddr_storage *, const socklen_t *, size_t n);
+/*
+ * LAN emulation (lanraged/lan.c).  Inner IPv4 packets to a LAN-wide
+ * destination (255.255.255.255, 224.0.0.0/4, or one of bcast[], in
+ * network order) are not routed by allowed IPs: read from the TUN, they
+ * go to carry(), and a copy goes to every peer when it says true; from
+ * a peer (key), deliver() says whether to write them to the TUN.  Both
+ * run on worker threads, with the device lock held shared.  NULL hooks:
+ * none (such packets from the TUN are dropped, from peers delivered).
+ */
+struct wg_lan_hooks {
+	bool		(*carry)(const uint8_t *pkt, size_t len, void *arg);
+	bool		(*deliver)(const uint8_t key[32], const uint8_t *pkt,
+			    size_t len, void *arg);
+	void		*arg;
+	uint32_t	 bcast[WG_LAN_MAX_BCAST];
+	size_t		 nbcast;
+};
+
+int	 wg_device_set_lan(struct wg_device *, const struct wg_lan_hooks *);
+
 /* Send a non-WireGuard datagram from the device's port. */
 int	 wg_device_send_other(struct wg_device *, const void *, size_t,
 	    const struct sockaddr *, socklen_t);

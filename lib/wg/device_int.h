@@ -111,6 +111,8 @@ struct wg_device {
 	struct sockaddr_storage	 relays[WG_DEVICE_MAX_RELAYS];	/* lock */
 	socklen_t		 relay_len[WG_DEVICE_MAX_RELAYS];
 	size_t			 nrelays;
+	struct wg_lan_hooks	 lan;		/* lock */
+	bool			 lan_on;
 	_Atomic uint64_t	 hs_window;	/* second of hs_count */
 	_Atomic uint64_t	 hs_count;	/* handshake msgs that second */
 	_Atomic uint64_t	 under_load_until;
@@ -120,6 +122,7 @@ struct wg_device {
 				 drop_expired, drop_source, drop_no_route,
 				 drop_no_endpoint, drop_staged,
 				 drop_handshake, drop_other, drop_relay,
+				 lan_copies,
 				 cookies_sent,
 				 handshakes_done;
 	} st;

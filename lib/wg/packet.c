@@ -187,6 +187,59 @@ wg_stage(struct wg_device *dev, struct wg_peer *p, const uint8_t *pkt,
 	p->nstaged++;
 }
 
+/* An inner IPv4 packet to a LAN-wide address (device.h, LAN emulation). */
+static bool
+wg_lan_dst(const struct wg_device *dev, const uint8_t *pkt, size_t len)
+{
+	uint32_t	 dst;
+	size_t		 i;
+
+	if (!dev->lan_on || len < 20 || (pkt[0] >> 4) != 4)
+		return false;
+	memcpy(&dst, pkt + 16, sizeof(dst));
+	if ((pkt[16] & 0xf0) == 0xe0 || dst == 0xffffffffU)
+		return true;
+	for (i = 0; i < dev->lan.nbcast; i++)
+		if (dev->lan.bcast[i] == dst)
+			return true;
+	return false;
+}
+
+/* One copy for one peer; staged while it has no session. */
+static void
+wg_flood_one(struct wg_device *dev, struct wg_batch *b, struct wg_peer *p,
+    int fd, const uint8_t *pkt, size_t len)
+{
+	if (wg_send_one(dev, p, fd, pkt, len) == 0) {
+		WG_STAT(dev, lan_copies);
+		return;
+	}
+	if (errno != ENOTCONN) {
+		WG_STAT(dev, drop_no_endpoint);
+		return;
+	}
+	pthread_mutex_lock(&p->lock);
+	wg_stage(dev, p, pkt, len);
+	pthread_mutex_unlock(&p->lock);
+	wg_kick_add(b, p);
+}
+
+/*
+ * A LAN-wide packet from the TUN: to every peer when the hook says so.
+ * One at a time, off the batched path: the hook bounds the rate.
+ */
+static void
+wg_flood(struct wg_device *dev, struct wg_batch *b, int fd,
+    const uint8_t *pkt, size_t len)
+{
+	size_t	 i;
+
+	if (!dev->lan.carry(pkt, len, dev->lan.arg))
+		return;
+	for (i = 0; i < dev->npeers; i++)
+		wg_flood_one(dev, b, dev->peers[i], fd, pkt, len);
+}
+
 /*
  * Slot i's datagram as one iovec, or, to a peer behind a relay, two: the
  * SEND header (the peer's tag) and the datagram, which stays in place.
@@ -219,7 +272,7 @@ wg_tx_iov(struct wg_batch *b, size_t i, const uint8_t *key, size_t len)
  */
 static bool
 wg_tx_prepare(struct wg_device *dev, struct wg_batch *b, size_t i,
-    size_t len, uint64_t now)
+    size_t len, uint64_t now, int fd)
 {
 	struct wg_slot		*s = &b->slot[i];
 	struct wg_keypair	*kp;
@@ -230,6 +283,10 @@ wg_tx_prepare(struct wg_device *dev, struct wg_batch *b, size_t i,
 	bool			 relayed;
 	int			 af;
 
+	if (wg_lan_dst(dev, s->buf + WG_DATA_HDR_LEN, len)) {
+		wg_flood(dev, b, fd, s->buf + WG_DATA_HDR_LEN, len);
+		return false;
+	}
 	if (!wg_ip_addr(s->buf + WG_DATA_HDR_LEN, len, true, &af, &dst) ||
 	    (p = wg_allowedips_lookup(&dev->aips, af, dst)) == NULL) {
 		WG_STAT(dev, drop_no_route);
@@ -412,7 +469,8 @@ wg_tun_batch(struct wg_wstate *ws)
 		if (r <= 0)
 			break;
 		/* compact: msg[n] keeps slot i's iov and address */
-		if (wg_tx_prepare(dev, b, i, (size_t)r, now))
+		if (wg_tx_prepare(dev, b, i, (size_t)r, now,
+		    ws->w->udp_fd))
 			b->msg[n++] = b->msg[i];
 	}
 	wg_send_batch(ws, b, n);
@@ -462,7 +520,8 @@ wg_tun_batch_vnet(struct wg_wstate *ws)
 				WG_STAT(dev, drop_malformed);
 				break;
 			}
-			if (wg_tx_prepare(dev, b, n, seglen, now))
+			if (wg_tx_prepare(dev, b, n, seglen, now,
+			    ws->w->udp_fd))
 				n++;
 		}
 	}
@@ -553,6 +612,9 @@ wg_rx_data(struct wg_wstate *ws, struct wg_batch *b, struct wg_dgram *d,
 		return;
 	}
 	atomic_store_explicit(&p->last_data_recv, now, memory_order_relaxed);
+	if (wg_lan_dst(dev, pt, iplen) &&
+	    !dev->lan.deliver(p->public_key, pt, iplen, dev->lan.arg))
+		return;
 	if (dev->vnet_hdr)
 		wg_gro_add(&ws->gro, pt, iplen);
 	else if (write(ws->w->tun_fd, pt, iplen) == -1)
