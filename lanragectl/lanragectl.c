@@ -69,6 +69,7 @@ static const struct command commands[] = {
 	{ "log", NULL, "log", "verbose | brief", "level", parse_level,
 	    show_log },
 	{ "netcheck", NULL, "netcheck", "", NULL, parse_none, show_netcheck },
+	{ "lan", NULL, "lan", "", NULL, parse_none, show_lan },
 };
 #define NCOMMANDS	(sizeof(commands) / sizeof(commands[0]))
 

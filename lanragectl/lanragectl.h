@@ -72,6 +72,7 @@ int	 show_none(json_t *args, json_t *result);
 int	 show_kick(json_t *args, json_t *result);
 int	 show_answered(json_t *args, json_t *result);
 int	 show_netcheck(json_t *args, json_t *result);
+int	 show_lan(json_t *args, json_t *result);
 int	 show_invite(json_t *args, json_t *result);
 int	 show_settings(json_t *args, json_t *result);
 int	 show_setting(json_t *args, json_t *result);

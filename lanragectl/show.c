@@ -166,6 +166,55 @@ show_netcheck(json_t *args, json_t *result)
 	return 0;
 }
 
+/* "label: k1 v1, k2 v2, ..." in the order of keys. */
+static void
+show_counts(const char *label, json_t *o, const char *const *keys)
+{
+	size_t	 i;
+
+	printf("%s:", label);
+	for (i = 0; keys[i] != NULL; i++) {
+		printf("%s %s ", i ? "," : "", keys[i]);
+		show_value(json_object_get(o, keys[i]));
+	}
+	printf("\n");
+}
+
+/* LAN emulation: what is carried, the counters, per peer. */
+int
+show_lan(json_t *args, json_t *result)
+{
+	static const char *const out[] = { "carried", "copies", "filtered",
+	    "loop", "rate_limited", NULL };
+	static const char *const in[] = { "delivered", "duplicate",
+	    "filtered", "loop", "rate_limited", NULL };
+	static const char *const peer[] = { "delivered", "rate_limited",
+	    NULL };
+	json_t	*p;
+	size_t	 i;
+
+	show_kv("active", json_object_get(result, "active"));
+	show_kv("ports", json_object_get(result, "ports"));
+	printf("groups:");
+	json_array_foreach(json_object_get(result, "groups"), i, p) {
+		printf("%s ", i ? "," : "");
+		show_value(p);
+	}
+	printf("\nrate: ");
+	show_value(json_object_get(result, "rate"));
+	printf("/s per port, ");
+	show_value(json_object_get(result, "peer_rate"));
+	printf("/s per peer\n");
+	show_counts("out", json_object_get(result, "out"), out);
+	show_counts("in", json_object_get(result, "in"), in);
+	json_array_foreach(json_object_get(result, "peers"), i, p) {
+		printf("peer ");
+		show_value(json_object_get(p, "name"));
+		show_counts("", p, peer);
+	}
+	return 0;
+}
+
 static void
 show_netcheck_line(json_t *nc)
 {

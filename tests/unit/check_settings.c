@@ -182,7 +182,8 @@ START_TEST(keys_and_defaults)
 {
 	static const char *const want[] = { "name", "control.server",
 	    "control.key", "api.port", "keepalive", "stun.port",
-	    "relay.region", "node.public_key" };
+	    "relay.region", "lan.ports", "lan.groups", "lan.rate",
+	    "lan.peer_rate", "node.public_key" };
 	const char *const	*keys;
 	char			 host[256], expect[CONTROL_NAMESIZ], small[5];
 	const char		*v;
@@ -432,6 +433,45 @@ START_TEST(set_stun_port)
 }
 END_TEST
 
+/* LAN emulation: lists are normalised, bad ones refused. */
+START_TEST(set_lan)
+{
+	char	 many[400];
+	size_t	 i;
+
+	open_db("lan.db");
+	ck_assert_str_eq(get("lan.ports"),
+	    "1900, 4445, 5353, 6073, 6112, 7777, 27015-27016");
+	ck_assert_str_eq(get("lan.groups"), "224.0.0.251, 239.255.255.250");
+	ck_assert_uint_eq(settings_get_ulong("lan.rate"), 100);
+	ck_assert_uint_eq(settings_get_ulong("lan.peer_rate"), 200);
+	ck_assert_str_eq(set_ok("lan.ports", "4445,27015 - 27016"),
+	    "4445, 27015-27016");
+	ck_assert_str_eq(set_ok("lan.ports", ""), "");
+	set_bad("lan.ports", "0", EINVAL);
+	set_bad("lan.ports", "70000", EINVAL);
+	set_bad("lan.ports", "9-3", EINVAL);
+	set_bad("lan.ports", "http", EINVAL);
+	/* 32 ranges of 11 bytes do not fit a value */
+	many[0] = '\0';
+	for (i = 0; i < 32; i++)
+		snprintf(many + strlen(many), sizeof(many) - strlen(many),
+		    "%s%zu-%zu", i ? "," : "", 10000 + 2 * i, 10001 + 2 * i);
+	set_bad("lan.ports", many, EINVAL);
+	ck_assert_str_eq(set_ok("lan.groups", "239.1.2.3,224.0.0.251"),
+	    "239.1.2.3, 224.0.0.251");
+	ck_assert_str_eq(set_ok("lan.groups", ""), "");
+	set_bad("lan.groups", "10.0.0.1", EINVAL);
+	set_bad("lan.groups", "ff02::fb", EINVAL);
+	ck_assert_str_eq(set_ok("lan.rate", "100000"), "100000");
+	set_bad("lan.rate", "0", EINVAL);
+	set_bad("lan.rate", "100001", EINVAL);
+	set_bad("lan.peer_rate", "-5", EINVAL);
+	ck_assert_str_eq(get("lan.ports"), "");
+	settings_close();
+}
+END_TEST
+
 START_TEST(set_refused_keys)
 {
 	char		 val[SETTINGS_VALUE_MAX], pub[SETTINGS_VALUE_MAX];
@@ -639,6 +679,7 @@ settings_suite(void)
 	tcase_add_test(tc, set_port);
 	tcase_add_test(tc, set_keepalive);
 	tcase_add_test(tc, set_stun_port);
+	tcase_add_test(tc, set_lan);
 	tcase_add_test(tc, set_refused_keys);
 	tcase_add_test(tc, values_persist);
 	tcase_add_test(tc, party_round_trip);
