@@ -192,6 +192,8 @@ void	 party_relay_changed(void);
  */
 void	 party_path_changed(const uint8_t key[NODE_KEYLEN], bool force);
 bool	 party_is_local(const struct addr *);
+/* paths.c: a peer saw our NAT mapping at another port than netcheck did */
+void	 party_mapping_moved(void);
 
 /*
  * lan.c: LAN broadcast and multicast carried across the party

@@ -26,6 +26,7 @@
 #include "lanraged/lanraged.h"
 #include "lanraged/node.h"
 #include "lib/cc.h"
+#include "lib/clock.h"
 #include "lib/log.h"
 #include "lib/proc.h"
 #include "lib/wg/device.h"
@@ -35,6 +36,8 @@
 #define PARTY_MAX_OPS		64
 #define PARTY_OP_PAYLOAD	512	/* ENDPOINTS: 1 + 16 x 20 */
 #define PARTY_EP_CHECK		20	/* seconds between address checks */
+/* at least this long between netchecks asked for by a moved mapping */
+#define PARTY_REMAP_GAP_MS	10000
 #define PARTY_MAX_REQUESTS	16
 
 struct party_op {
@@ -77,6 +80,7 @@ static struct {
 	struct control_endpoints ep;		/* as last told */
 	struct control_endpoints lan;		/* this host's, last seen */
 	struct event		*ep_ev;
+	uint64_t		 remap_ms;	/* last netcheck for a moved mapping */
 } P;
 
 static void	 party_flush_ops(void);
@@ -1137,6 +1141,19 @@ party_netcheck_auto(void)
 
 	if (!netcheck_running() && party_stun_server(&ss) == 0)
 		netcheck_run(&ss, NULL, NULL);
+}
+
+void
+party_mapping_moved(void)
+{
+	uint64_t	 now = clock_mono_ms();
+
+	if (P.remap_ms != 0 && now - P.remap_ms < PARTY_REMAP_GAP_MS)
+		return;
+	P.remap_ms = now;
+	log_info("party: a peer sees us at another port of our NAT: "
+	    "netcheck again");
+	party_netcheck_auto();
 }
 
 void

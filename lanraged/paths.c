@@ -388,6 +388,28 @@ pa_ping_in(struct pa_peer *pe, const struct disco_msg *m,
 		pa_ping_path(pe, (size_t)i, now_us);
 }
 
+/*
+ * A peer saw us at our NAT's address but another port: behind an
+ * endpoint-independent NAT that means the mapping moved (it expired
+ * while we were idle, and the NAT gave us another port), so the
+ * candidate we published is stale and peers behind filtering NATs
+ * punch at a dead port.  Behind a symmetric NAT every peer sees its
+ * own port, so nothing is learnt there.
+ */
+static void
+pa_check_mapping(const struct disco_msg *m)
+{
+	struct addr	 a;
+	uint16_t	 port;
+
+	if (!PA.self.known ||
+	    PA.self.mapping != CONTROL_NAT_MAP_INDEPENDENT ||
+	    !netcheck_mapped(&a, &port))
+		return;
+	if (addr_eq(&a, &m->seen) && port != m->seen_port)
+		party_mapping_moved();
+}
+
 static void
 pa_pong_in(struct pa_peer *pe, const struct disco_msg *m,
     const struct sockaddr *sa, socklen_t len, uint64_t now_us)
@@ -410,6 +432,7 @@ pa_pong_in(struct pa_peer *pe, const struct disco_msg *m,
 	q->used = false;
 	pe->pongs_in++;
 	addr_to_sockaddr(&m->seen, m->seen_port, &pe->seen_as);
+	pa_check_mapping(m);
 	if ((i = ps_path_find(&pe->ps, (struct sockaddr *)&q->sa)) < 0)
 		return;		/* pruned meanwhile */
 	ps_pong(&pe->ps.paths[i], (uint32_t)MIN(now_us - q->sent_us,

@@ -33,7 +33,9 @@ for t in "$@"; do
 	st=$?
 	record "$name" "$st"
 	if [ "$st" != 0 ] && [ "$st" != 77 ]; then
-		sed 's/^/    /' "$out" | tail -n 40
+		# what it checked first (the failure among them), then its end
+		grep -E "^(ok|not ok)" "$out" | sed "s/^/    /"
+		grep -v -E "^(ok|not ok)" "$out" | tail -n 40 | sed "s/^/    /"
 	else
 		grep -E '^(ok|not ok|#)' "$out" | sed 's/^/    /'
 	fi
