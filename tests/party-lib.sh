@@ -369,13 +369,14 @@ nsx() {
 }
 
 wait_for() {
-	secs=$1
+	# (prefixed: sh has no locals, and callers have a secs and an i)
+	wf_secs=$1
 	shift
-	i=0
-	while [ "$i" -lt $((secs * 10)) ]; do
+	wf_i=0
+	while [ "$wf_i" -lt $((wf_secs * 10)) ]; do
 		"$@" >/dev/null 2>&1 && return 0
 		sleep 0.1
-		i=$((i + 1))
+		wf_i=$((wf_i + 1))
 	done
 	return 1
 }
