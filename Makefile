@@ -11,6 +11,7 @@ PREFIX		?= /usr/local
 SBINDIR		?= $(PREFIX)/sbin
 BINDIR		?= $(PREFIX)/bin
 MANDIR		?= $(PREFIX)/share/man
+DATADIR		?= $(PREFIX)/share
 SYSCONFDIR	?= /etc
 RUNSTATEDIR	?= /run
 LOCALSTATEDIR	?= /var
@@ -50,6 +51,7 @@ ALL_CFLAGS	= -std=gnu11 -pthread $(WARN) $(SANFLAGS) $(SANDEFS) -D_GNU_SOURCE \
 		  -DLR_SYSCONFDIR='"$(SYSCONFDIR)"' \
 		  -DLR_RUNSTATEDIR='"$(RUNSTATEDIR)"' \
 		  -DLR_LOCALSTATEDIR='"$(LOCALSTATEDIR)"' \
+		  -DLR_DATADIR='"$(DATADIR)"' \
 		  -I. $(PKG_CFLAGS) $(CFLAGS) $(CPPFLAGS)
 ALL_LDFLAGS	= -pthread $(SANFLAGS) $(LDFLAGS)
 
@@ -58,7 +60,8 @@ DEB_BUILD	:= gcc make pkg-config libevent-dev libsqlite3-dev \
 		   libsodium-dev libjansson-dev libnl-3-dev libnl-route-3-dev \
 		   libnl-genl-3-dev libpcap-dev libcap-ng-dev libseccomp-dev
 DEB_TEST	:= check iproute2 util-linux procps iputils-ping wireguard-go \
-		   wireguard-tools iperf3 jq nftables stun-client curl
+		   wireguard-tools iperf3 jq nftables stun-client curl sqlite3 \
+		   prometheus
 DEB_FUZZ	:= clang libclang-rt-14-dev
 
 LIB_SRCS	:= $(wildcard lib/*.c) $(wildcard lib/wg/*.c) $(wildcard proto/*.c)
@@ -122,6 +125,7 @@ UNITS		:= $(wildcard etc/systemd/*.service)
 RCSCRIPTS	:= $(wildcard etc/rc.d/*)
 INITDIR		?= $(SYSCONFDIR)/init.d
 CONFS		:= $(wildcard etc/*.conf)
+UI_FILES	:= ui/index.html ui/app.js ui/style.css
 
 .SECONDARY:
 
@@ -233,6 +237,8 @@ install: $(PROGS) $(BENCH_BINS)
 	$(if $(MAN1),install -m 644 $(MAN1) $(DESTDIR)$(MANDIR)/man1/)
 	$(if $(MAN8),install -m 644 $(MAN8) $(DESTDIR)$(MANDIR)/man8/)
 	$(if $(MAN5),install -m 644 $(MAN5) $(DESTDIR)$(MANDIR)/man5/)
+	install -d $(DESTDIR)$(DATADIR)/lanrage/ui
+	install -m 644 $(UI_FILES) $(DESTDIR)$(DATADIR)/lanrage/ui/
 	@for u in $(UNITS); do \
 	    sed 's|@SBINDIR@|$(SBINDIR)|g' "$$u" > \
 	        $(DESTDIR)$(UNITDIR)/$${u##*/} && \
@@ -256,6 +262,7 @@ uninstall:
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(MAN1)))
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(MAN8)))
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man5/,$(notdir $(MAN5)))
+	rm -f $(addprefix $(DESTDIR)$(DATADIR)/lanrage/ui/,$(notdir $(UI_FILES)))
 	rm -f $(addprefix $(DESTDIR)$(UNITDIR)/,$(notdir $(UNITS)))
 	rm -f $(addprefix $(DESTDIR)$(INITDIR)/,$(notdir $(RCSCRIPTS)))
 	@echo "configuration in $(DESTDIR)$(SYSCONFDIR)/lanrage left in place"

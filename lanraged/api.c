@@ -21,7 +21,7 @@ struct api_cmd {
 	const char	*name;
 	bool		 full;		/* needs the full class */
 	const struct api_arg *args;	/* NULL-name terminated */
-	void		(*run)(struct ctl_conn *, json_t *args);
+	void		(*run)(struct api_sink *, json_t *args);
 };
 
 static const char *const api_codes[] = {
@@ -36,11 +36,11 @@ static const char *const api_codes[] = {
 };
 
 static void
-api_error(struct ctl_conn *c, const char *code, const char *fmt, ...)
+api_error(struct api_sink *c, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 static void
-api_error(struct ctl_conn *c, const char *code, const char *fmt, ...)
+api_error(struct api_sink *c, const char *code, const char *fmt, ...)
 {
 	char	 text[512], esc[512];
 	json_t	*msg;
@@ -53,18 +53,18 @@ api_error(struct ctl_conn *c, const char *code, const char *fmt, ...)
 	if ((msg = json_string(text)) == NULL)
 		msg = json_string(log_escape(esc, sizeof(esc), text,
 		    strlen(text)));
-	ctl_reply(c, json_pack("{s:b, s:o, s:s}", "ok", 0, "error", msg,
+	c->reply(c, json_pack("{s:b, s:o, s:s}", "ok", 0, "error", msg,
 	    "code", code));
 }
 
 static void
-api_ok(struct ctl_conn *c, json_t *result)
+api_ok(struct api_sink *c, json_t *result)
 {
 	if (result == NULL) {
 		api_error(c, "internal", "out of memory");
 		return;
 	}
-	ctl_reply(c, json_pack("{s:b, s:o}", "ok", 1, "result", result));
+	c->reply(c, json_pack("{s:b, s:o}", "ok", 1, "result", result));
 }
 
 /* The answer of a party operation, whenever it comes. */
@@ -90,7 +90,7 @@ api_short(const char *s)
 }
 
 static void
-api_status(struct ctl_conn *c, json_t *args)
+api_status(struct api_sink *c, json_t *args)
 {
 	json_t	*st = party_status_json();
 
@@ -101,13 +101,13 @@ api_status(struct ctl_conn *c, json_t *args)
 }
 
 static void
-api_peers(struct ctl_conn *c, json_t *args)
+api_peers(struct api_sink *c, json_t *args)
 {
 	api_ok(c, party_peers_json());
 }
 
 static void
-api_lan(struct ctl_conn *c, json_t *args)
+api_lan(struct api_sink *c, json_t *args)
 {
 	api_ok(c, lan_json());
 }
@@ -123,7 +123,7 @@ api_setting_put(json_t *obj, const char *key)
 }
 
 static void
-api_settings_get(struct ctl_conn *c, json_t *args)
+api_settings_get(struct api_sink *c, json_t *args)
 {
 	const char *const	*keys;
 	json_t			*key = json_object_get(args, "key");
@@ -145,7 +145,7 @@ api_settings_get(struct ctl_conn *c, json_t *args)
 }
 
 static void
-api_settings_set(struct ctl_conn *c, json_t *args)
+api_settings_set(struct api_sink *c, json_t *args)
 {
 	const char	*key = json_string_value(json_object_get(args, "key"));
 	const char	*in = json_string_value(json_object_get(args, "value"));
@@ -164,40 +164,40 @@ api_settings_set(struct ctl_conn *c, json_t *args)
 }
 
 static void
-api_party_create(struct ctl_conn *c, json_t *args)
+api_party_create(struct api_sink *c, json_t *args)
 {
 	party_create(json_string_value(json_object_get(args, "name")),
 	    api_done, c);
 }
 
 static void
-api_party_join(struct ctl_conn *c, json_t *args)
+api_party_join(struct api_sink *c, json_t *args)
 {
 	party_join(json_string_value(json_object_get(args, "invite")),
 	    api_done, c);
 }
 
 static void
-api_party_leave(struct ctl_conn *c, json_t *args)
+api_party_leave(struct api_sink *c, json_t *args)
 {
 	party_leave(api_done, c);
 }
 
 static void
-api_party_close(struct ctl_conn *c, json_t *args)
+api_party_close(struct api_sink *c, json_t *args)
 {
 	party_close(api_done, c);
 }
 
 static void
-api_party_kick(struct ctl_conn *c, json_t *args)
+api_party_kick(struct api_sink *c, json_t *args)
 {
 	party_kick(json_string_value(json_object_get(args, "peer")),
 	    api_done, c);
 }
 
 static void
-api_party_approve(struct ctl_conn *c, json_t *args)
+api_party_approve(struct api_sink *c, json_t *args)
 {
 	json_t	*accept = json_object_get(args, "accept");
 
@@ -206,13 +206,13 @@ api_party_approve(struct ctl_conn *c, json_t *args)
 }
 
 static void
-api_netcheck(struct ctl_conn *c, json_t *args)
+api_netcheck(struct api_sink *c, json_t *args)
 {
 	party_netcheck(api_done, c);
 }
 
 static void
-api_invite(struct ctl_conn *c, json_t *args)
+api_invite(struct api_sink *c, json_t *args)
 {
 	json_int_t	 expiry = 0, uses = 0;
 	json_t		*v;
@@ -232,7 +232,7 @@ api_invite(struct ctl_conn *c, json_t *args)
 }
 
 static void
-api_log(struct ctl_conn *c, json_t *args)
+api_log(struct api_sink *c, json_t *args)
 {
 	const char	*level = json_string_value(json_object_get(args,
 	    "level"));
@@ -297,7 +297,7 @@ api_type_ok(const json_t *v, int type)
 
 /* Every argument known and well typed, every required one present. */
 static bool
-api_args_ok(struct ctl_conn *c, const struct api_cmd *cmd, json_t *args)
+api_args_ok(struct api_sink *c, const struct api_cmd *cmd, json_t *args)
 {
 	const struct api_arg	*a;
 	const char		*key;
@@ -340,12 +340,10 @@ api_find(const char *name)
 }
 
 void
-api_request(struct ctl_conn *c, bool full, const char *line, size_t len)
+api_request(struct api_sink *c, bool full, const char *line, size_t len)
 {
-	const struct api_cmd	*cmd;
-	json_error_t		 jerr;
-	json_t			*req, *args, *name;
-	char			 esc[80];
+	json_error_t	 jerr;
+	json_t		*req, *args, *name;
 
 	req = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (req == NULL || !json_is_object(req)) {
@@ -357,25 +355,48 @@ api_request(struct ctl_conn *c, bool full, const char *line, size_t len)
 	name = json_object_get(req, "cmd");
 	args = json_object_get(req, "args");
 	if (!json_is_string(name) || (args != NULL && !json_is_object(args)) ||
-	    json_object_size(req) != 1 + (args != NULL)) {
+	    json_object_size(req) != 1 + (args != NULL))
 		api_error(c, "bad_request", "expected {\"cmd\": NAME, "
 		    "\"args\": {...}}");
-	} else if ((cmd = api_find(json_string_value(name))) == NULL) {
-		log_escape(esc, sizeof(esc), json_string_value(name),
-		    strnlen(json_string_value(name), 64));
+	else
+		api_run(c, full, json_string_value(name), args);
+	json_decref(req);
+}
+
+void
+api_run(struct api_sink *c, bool full, const char *name, json_t *args)
+{
+	const struct api_cmd	*cmd;
+	char			 esc[80];
+
+	if ((cmd = api_find(name)) == NULL) {
+		log_escape(esc, sizeof(esc), name, strnlen(name, 64));
 		api_error(c, "unknown_command", "unknown command \"%s\"", esc);
-	} else if (cmd->full && !full) {
+		return;
+	}
+	if (cmd->full && !full) {
 		api_error(c, "forbidden", "%s: needs root or the lanraged "
 		    "user (this client may only read)", cmd->name);
-	} else {
-		if (args == NULL)
-			args = json_object_get(req, "args");
-		json_incref(args);
-		if (args == NULL)
-			args = json_object();
-		if (api_args_ok(c, cmd, args))
-			cmd->run(c, args);
-		json_decref(args);
+		return;
 	}
-	json_decref(req);
+	if (args != NULL && !json_is_object(args)) {
+		api_error(c, "bad_request", "%s: the arguments are not a "
+		    "JSON object", cmd->name);
+		return;
+	}
+	args = args != NULL ? json_incref(args) : json_object();
+	if (args == NULL)
+		api_error(c, "internal", "out of memory");
+	else if (api_args_ok(c, cmd, args))
+		cmd->run(c, args);
+	json_decref(args);
+}
+
+/* Whether a command changes something (the HTTP API wants the secret). */
+bool
+api_is_full(const char *name)
+{
+	const struct api_cmd	*cmd = api_find(name);
+
+	return cmd == NULL || cmd->full;
 }

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "lanraged/lanraged.h"
+#include "lib/addr.h"
 #include "lib/log.h"
 
 #define LR_SPEC(key, type, field, sz, lo, hi)				\
@@ -45,6 +46,8 @@ static const struct conf_spec lanraged_specs[] = {
 	LR_NODE("Database", CONF_PATH, database, LR_FIELDSZ(database)),
 	LR_NODE("ControlSocket", CONF_PATH, ctl_sock, LR_FIELDSZ(ctl_sock)),
 	LR_NODE("Group", CONF_STRING, group_text, LR_FIELDSZ(group_text)),
+	LR_NODE("HttpAddress", CONF_STRING, http_addr, LR_FIELDSZ(http_addr)),
+	LR_NODE("UiDir", CONF_PATH, ui_dir, LR_FIELDSZ(ui_dir)),
 };
 
 void
@@ -62,6 +65,8 @@ lanraged_conf_defaults(struct lanraged_conf *c)
 	c->party = true;
 	snprintf(c->database, sizeof(c->database), "%s", LANRAGED_DATABASE);
 	snprintf(c->ctl_sock, sizeof(c->ctl_sock), "%s", LANRAGED_CTL_SOCK);
+	snprintf(c->http_addr, sizeof(c->http_addr), "%s", LANRAGED_HTTP_ADDR);
+	snprintf(c->ui_dir, sizeof(c->ui_dir), "%s", LANRAGED_UI_DIR);
 }
 
 /*
@@ -174,6 +179,15 @@ lanraged_conf_keyline(const char *text, const char *key)
 	return 0;
 }
 
+/* "off", or an IP literal (the port is the setting api.port). */
+static bool
+lanraged_conf_http_ok(const char *s)
+{
+	struct addr	 a;
+
+	return strcmp(s, "off") == 0 || addr_parse(s, &a) == 0;
+}
+
 static int
 lanraged_conf_check(const char *path, const char *text,
     struct lanraged_conf *c, char *err, size_t errlen)
@@ -202,6 +216,11 @@ lanraged_conf_check(const char *path, const char *text,
 	if (lanraged_conf_uapi_path(c, sock, sizeof(sock)) == -1) {
 		snprintf(err, errlen, "%s:%u: UapiDir: too long for a socket "
 		    "path", path, lanraged_conf_keyline(text, "UapiDir"));
+		return -1;
+	}
+	if (!lanraged_conf_http_ok(c->http_addr)) {
+		snprintf(err, errlen, "%s: HttpAddress: %s: want an IP address "
+		    "(127.0.0.1, ::1 ...) or off", path, c->http_addr);
 		return -1;
 	}
 	if (c->threads == 0) {

@@ -23,6 +23,7 @@
 #include "lib/proc.h"
 
 struct ctl_conn {
+	struct api_sink		 sink;		/* first: answers find us by it */
 	TAILQ_ENTRY(ctl_conn)	 entry;
 	struct bufferevent	*bev;
 	struct event		*timer;
@@ -44,7 +45,7 @@ static void	 ctl_process(struct ctl_conn *);
 static void
 ctl_conn_free(struct ctl_conn *c)
 {
-	party_forget(c);
+	party_forget(&c->sink);
 	TAILQ_REMOVE(&ctl_conns, c, entry);
 	ctl_nconns--;
 	if (!c->full)
@@ -90,13 +91,11 @@ ctl_send(struct ctl_conn *c, json_t *resp)
 	free(text);
 }
 
-void
-ctl_reply(struct ctl_conn *c, json_t *resp)
+static void
+ctl_reply(struct api_sink *s, json_t *resp)
 {
-	if (c == NULL) {
-		json_decref(resp);
-		return;
-	}
+	struct ctl_conn	*c = (struct ctl_conn *)s;
+
 	ctl_send(c, resp);
 	c->busy = false;
 	ctl_arm(c);
@@ -132,7 +131,7 @@ ctl_next(struct ctl_conn *c)
 		return false;
 	}
 	c->busy = true;
-	api_request(c, c->full, line, len);
+	api_request(&c->sink, c->full, line, len);
 	free(line);
 	return true;
 }
@@ -198,6 +197,7 @@ ctl_conn_new(int fd, bool full)
 
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return NULL;
+	c->sink.reply = ctl_reply;
 	c->full = full;
 	if (lanraged_conn_io(fd, CTL_MAXREQ, ctl_read, ctl_write, ctl_event,
 	    ctl_timeout, c, &c->bev, &c->timer) == -1) {

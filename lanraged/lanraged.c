@@ -364,6 +364,8 @@ lanraged_node_setup(void)
 	if (ctl_listen(conf.ctl_sock, conf.user.uid, conf.group) == -1)
 		fatal("control socket %s", conf.ctl_sock);
 	log_info("control socket %s", conf.ctl_sock);
+	if (strcmp(conf.http_addr, "off") != 0)
+		http_load(conf.ui_dir);
 }
 
 /* After the sandbox: the database is User's, and so are its files. */
@@ -389,7 +391,8 @@ lanraged_node_start(void)
 	env.ifindex = iface.ifindex;
 	env.ifname = iface.name;
 	env.port = iface.port;
-	if (ctl_start() == -1 || party_start(&env) == -1)
+	if (ctl_start() == -1 || party_start(&env) == -1 ||
+	    metrics_start() == -1 || http_start(conf.http_addr) == -1)
 		fatal("party mode");
 }
 
@@ -471,8 +474,10 @@ static void
 lanraged_stop(void)
 {
 	lanraged_uapi_close();
-	if (conf.party)
+	if (conf.party) {
 		ctl_close();
+		http_close();
+	}
 	proc_loopexit();
 }
 
@@ -678,6 +683,8 @@ main(int argc, char *argv[])
 	lanraged_uapi_close();
 	if (conf.party) {
 		ctl_close();
+		http_close();
+		metrics_stop();
 		party_stop();
 		settings_close();
 	}

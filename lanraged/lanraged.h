@@ -25,6 +25,8 @@
 #define LANRAGED_UAPI_DIR	"/var/run/wireguard"
 #define LANRAGED_DATABASE	LR_LOCALSTATEDIR "/lib/lanrage/lanraged.db"
 #define LANRAGED_CTL_SOCK	LR_RUNSTATEDIR "/lanraged/lanraged.sock"
+#define LANRAGED_HTTP_ADDR	"127.0.0.1"	/* port: setting api.port */
+#define LANRAGED_UI_DIR		LR_DATADIR "/lanrage/ui"
 #define LANRAGED_GROUP		"lanrage"	/* read-only API class */
 
 #define LANRAGED_IFNAME		"lanrage0"
@@ -51,6 +53,8 @@ struct lanraged_conf {
 	char			 ctl_sock[LANRAGED_PATH_MAX];
 	char			 group_text[64];	/* "": lanrage or User's */
 	gid_t			 group;
+	char			 http_addr[64];		/* "off": no web UI */
+	char			 ui_dir[LANRAGED_PATH_MAX];
 };
 
 /*

@@ -219,15 +219,45 @@ json_t	*lan_json(void);
 
 struct ctl_conn;
 
+/*
+ * Where an API answer goes (the control socket, an HTTP request); it is
+ * also the ctx that party operations answer, and forget when it leaves.
+ */
+struct api_sink {
+	void		(*reply)(struct api_sink *, json_t *resp);
+};
+
 /* Bind path, mode 0660, group gid (-1: keep); before the sandbox. */
 int	 ctl_listen(const char *path, uid_t uid, gid_t gid);
 int	 ctl_start(void);
 void	 ctl_close(void);
-/* The answer to the request in flight on c (NULL c: the client left). */
-void	 ctl_reply(struct ctl_conn *c, json_t *resp);
-
 /* One request line of a client of the given class. */
-void	 api_request(struct ctl_conn *c, bool full, const char *line,
+void	 api_request(struct api_sink *, bool full, const char *line,
 	    size_t len);
+/* One command with its arguments (NULL: none). */
+void	 api_run(struct api_sink *, bool full, const char *cmd, json_t *args);
+bool	 api_is_full(const char *cmd);
+
+/*
+ * http.c: the web UI and REST API (proto/api.md, "HTTP").  http_load()
+ * reads the UI files before the sandbox; http_start() serves on addr
+ * (HttpAddress) and the port of api.port, http_reload() on a new one.
+ */
+#define HTTP_SECRET_LEN		32	/* bytes; hex in the page and header */
+void	 http_load(const char *ui_dir);
+int	 http_start(const char *addr);
+void	 http_reload(void);
+void	 http_close(void);
+/* settings.c: the per-install secret as hex, made on first use. */
+int	 settings_http_secret(char *hex, size_t len);
+
+/* metrics.c: samples once a second, an hour kept (proto/api.md). */
+int	 metrics_start(void);
+void	 metrics_stop(void);
+json_t	*metrics_latest_json(void);
+json_t	*metrics_history_json(const char *query);	/* NULL: bad query */
+char	*metrics_prometheus(void);
+unsigned metrics_quality(double rtt_ms, double jitter_ms, double loss_pct,
+	    bool relayed, bool have_path);
 
 #endif

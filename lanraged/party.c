@@ -1220,6 +1220,8 @@ party_settings_changed(const char *key)
 		party_connect();
 	else if (strncmp(key, "lan.", 4) == 0)
 		lan_reload();
+	else if (strcmp(key, "api.port") == 0)
+		http_reload();
 	else if (strcmp(key, "keepalive") == 0)
 		log_info("keepalive applies to peers added from now on");
 }

@@ -19,6 +19,7 @@
 #include "lib/lan.h"
 
 #define PRIVATE_KEY	"node.private_key"	/* never public */
+#define HTTP_SECRET	"http.secret"		/* only in the served UI page */
 
 typedef int (*settings_check)(const char *in, char *out, size_t len,
     const char **why);
@@ -382,6 +383,28 @@ settings_node_key(uint8_t priv[NODE_KEYLEN], uint8_t pub[NODE_KEYLEN])
 	}
 	sodium_memzero(b64, sizeof(b64));
 	return crypto_scalarmult_base(pub, priv) == 0 ? 0 : -1;
+}
+
+int
+settings_http_secret(char *hex, size_t len)
+{
+	uint8_t	 raw[HTTP_SECRET_LEN];
+	int	 rc;
+
+	if (len < 2 * HTTP_SECRET_LEN + 1) {
+		errno = ENOSPC;
+		return -1;
+	}
+	if ((rc = settings_row(HTTP_SECRET, hex, len)) == -1)
+		return -1;
+	if (rc == 1 && strlen(hex) == 2 * HTTP_SECRET_LEN &&
+	    strspn(hex, "0123456789abcdef") == 2 * HTTP_SECRET_LEN)
+		return 0;
+	/* none yet, or damaged: a new one (the UI page gets it anew) */
+	randombytes_buf(raw, sizeof(raw));
+	sodium_bin2hex(hex, len, raw, sizeof(raw));
+	sodium_memzero(raw, sizeof(raw));
+	return settings_store(HTTP_SECRET, hex);
 }
 
 /* The host name, made into a valid name ("lanrage" when nothing is left). */

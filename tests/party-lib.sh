@@ -38,6 +38,7 @@ PT_NETD=$(pwd)/$BUILD/sbin/lanrage-netd
 PT_LANRAGED=$(pwd)/$BUILD/sbin/lanraged
 PT_CONTROLD=$(pwd)/$BUILD/sbin/lanrage-controld
 PT_CTL=$(pwd)/$BUILD/bin/lanragectl
+PT_UI=${PT_UI:-$(pwd)/ui}
 PT_RELAYD=$(pwd)/$BUILD/sbin/lanrage-relayd
 PT_UID=65534			# every daemon drops to this user
 PT_SRV=lrp$$s
@@ -328,6 +329,7 @@ party_node() {
 		echo "Database = $d/state/lanraged.db"
 		echo "ControlSocket = $d/ctl/lanraged.sock"
 		echo "Group = ${PT_GROUP:-$PT_UID}"
+		echo "UiDir = $PT_UI"
 	} >"$d/lanraged.conf"
 	ip netns exec "$ns" "$PT_LANRAGED" -d -v -f "$d/lanraged.conf" \
 	    >>"$d/lanraged.log" 2>&1 &

@@ -18,8 +18,8 @@ int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 static int	 answers;
 
-void
-ctl_reply(struct ctl_conn *c, json_t *resp)
+static void
+fuzz_reply(struct api_sink *c, json_t *resp)
 {
 	json_t	*ok = json_object_get(resp, "ok");
 
@@ -32,6 +32,8 @@ ctl_reply(struct ctl_conn *c, json_t *resp)
 	json_decref(resp);
 	answers++;
 }
+
+static struct api_sink	 sink = { fuzz_reply };
 
 static int
 answer(party_done_cb cb, void *ctx)
@@ -56,6 +58,7 @@ int party_netcheck(party_done_cb cb, void *ctx) { return answer(cb, ctx); }
 void party_settings_changed(const char *key) { assert(key != NULL); }
 json_t *party_status_json(void) { return json_object(); }
 json_t *party_peers_json(void) { return json_pack("{s:[]}", "peers"); }
+json_t *lan_json(void) { return json_object(); }
 
 const char *const *
 settings_keys(void)
@@ -91,7 +94,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1)
 		return 0;
 	answers = 0;
-	api_request((struct ctl_conn *)&answers, (data[0] & 1) != 0,
+	api_request(&sink, (data[0] & 1) != 0,
 	    (const char *)data + 1, size - 1);
 	assert(answers == 1);
 	return 0;

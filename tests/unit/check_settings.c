@@ -496,6 +496,38 @@ START_TEST(set_refused_keys)
 }
 END_TEST
 
+/* The web UI's secret: 64 hex digits, kept, and no setting shows it. */
+START_TEST(http_secret)
+{
+	char		 a[2 * HTTP_SECRET_LEN + 1], b[sizeof(a)], val[256];
+	const char	*why;
+	size_t		 i;
+
+	open_db("secret.db");
+	ck_assert_int_eq(settings_http_secret(a, sizeof(a)), 0);
+	ck_assert_uint_eq(strlen(a), 2 * HTTP_SECRET_LEN);
+	ck_assert_uint_eq(strspn(a, "0123456789abcdef"), strlen(a));
+	ck_assert_int_eq(settings_http_secret(b, sizeof(b)), 0);
+	ck_assert_str_eq(a, b);
+	ck_assert_int_eq(settings_http_secret(b, sizeof(b) - 1), -1);
+	reopen_db("secret.db");
+	ck_assert_int_eq(settings_http_secret(b, sizeof(b)), 0);
+	ck_assert_str_eq(a, b);
+	ck_assert_int_eq(settings_get("http.secret", val, sizeof(val)), -1);
+	ck_assert_int_eq(settings_set("http.secret", "00", val, sizeof(val),
+	    &why), -1);
+	for (i = 0; settings_keys()[i] != NULL; i++)
+		ck_assert_str_ne(settings_keys()[i], "http.secret");
+	settings_close();
+
+	/* another install, another secret */
+	open_db("secret2.db");
+	ck_assert_int_eq(settings_http_secret(b, sizeof(b)), 0);
+	ck_assert_str_ne(a, b);
+	settings_close();
+}
+END_TEST
+
 START_TEST(values_persist)
 {
 	char	 key[NODE_B64KEY_LEN + 1], pub[SETTINGS_VALUE_MAX];
@@ -682,6 +714,7 @@ settings_suite(void)
 	tcase_add_test(tc, set_lan);
 	tcase_add_test(tc, set_refused_keys);
 	tcase_add_test(tc, values_persist);
+	tcase_add_test(tc, http_secret);
 	tcase_add_test(tc, party_round_trip);
 	suite_add_tcase(s, tc);
 	return s;
