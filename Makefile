@@ -61,7 +61,7 @@ DEB_BUILD	:= gcc make pkg-config libevent-dev libsqlite3-dev \
 		   libnl-genl-3-dev libpcap-dev libcap-ng-dev libseccomp-dev
 DEB_TEST	:= check iproute2 util-linux procps iputils-ping wireguard-go \
 		   wireguard-tools iperf3 jq nftables stun-client curl sqlite3 \
-		   prometheus
+		   prometheus chromium chromium-driver
 DEB_FUZZ	:= clang libclang-rt-14-dev
 
 LIB_SRCS	:= $(wildcard lib/*.c) $(wildcard lib/wg/*.c) $(wildcard proto/*.c)
