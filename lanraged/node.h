@@ -177,7 +177,8 @@ json_t	*paths_stats_json(void);
 int	 relayc_init(struct wg_device *, const uint8_t priv[NODE_KEYLEN],
 	    const uint8_t pub[NODE_KEYLEN]);
 void	 relayc_free(void);
-void	 relayc_list(const struct control_relay_list *);
+/* relayc_list: how many relays it kept though the list left them out */
+size_t	 relayc_list(const struct control_relay_list *);
 void	 relayc_clear(void);
 void	 relayc_input(const uint8_t *, size_t, const struct sockaddr *);
 bool	 relayc_best(struct sockaddr_storage *);

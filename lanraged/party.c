@@ -36,6 +36,7 @@
 #define PARTY_MAX_OPS		64
 #define PARTY_OP_PAYLOAD	512	/* ENDPOINTS: 1 + 16 x 20 */
 #define PARTY_EP_CHECK		20	/* seconds between address checks */
+#define PARTY_RELAYS_AGAIN	3	/* s: the list left out live relays */
 /* at least this long between netchecks asked for by a moved mapping */
 #define PARTY_REMAP_GAP_MS	10000
 #define PARTY_MAX_REQUESTS	16
@@ -80,6 +81,8 @@ static struct {
 	struct control_endpoints ep;		/* as last told */
 	struct control_endpoints lan;		/* this host's, last seen */
 	struct event		*ep_ev;
+	struct event		*relays_ev;	/* asks again soon */
+	time_t			 relays_again;	/* in this many s */
 	uint64_t		 remap_ms;	/* last netcheck for a moved mapping */
 } P;
 
@@ -87,6 +90,8 @@ static void	 party_flush_ops(void);
 static void	 party_netcheck_auto(void);
 static void	 party_relays_refresh(void);
 static void	 party_ep_check(evutil_socket_t, short, void *);
+static void	 party_relays_again(evutil_socket_t, short, void *);
+static void	 party_relays_kept(size_t);
 static json_t	*party_json(void);
 
 /* Data plane. */
@@ -735,7 +740,7 @@ party_reply_relays(struct party_op *op, const struct control_hdr *h)
 	}
 	/* only the party we are in: a late answer for another is moot */
 	if (P.st != NULL && memcmp(op->payload, P.st->id, CONTROL_IDLEN) == 0)
-		relayc_list(l);
+		party_relays_kept(relayc_list(l));
 	free(l);
 	party_op_done(op, PARTY_OK, NULL, json_object());
 	return 0;
@@ -1091,6 +1096,31 @@ party_ep_check(evutil_socket_t fd, short ev, void *arg)
 		log_info("party: %u endpoint candidates sent", ep.n);
 }
 
+static void
+party_relays_again(evutil_socket_t fd, short ev, void *arg)
+{
+	party_relays_refresh();
+}
+
+/*
+ * The list left out relays that still answer: the server has restarted
+ * and they have not reported yet (they do every RelayReport), so ask
+ * again soon, then less often, rather than wait for the 20 s refresh.
+ */
+static void
+party_relays_kept(size_t kept)
+{
+	struct timeval	 tv = { P.relays_again, 0 };
+
+	if (kept == 0) {
+		P.relays_again = PARTY_RELAYS_AGAIN;
+		return;
+	}
+	evtimer_add(P.relays_ev, &tv);
+	if (P.relays_again < PARTY_EP_CHECK)
+		P.relays_again *= 2;
+}
+
 /* The relays and this node's tokens for them, unless a request is out. */
 static void
 party_relays_refresh(void)
@@ -1268,13 +1298,15 @@ party_start(const struct party_env *env)
 	if (party_set_key() == -1 ||
 	    cc_init(&hooks, P.priv) == -1)
 		return -1;
+	P.relays_again = PARTY_RELAYS_AGAIN;
 	if (sidechan_init(P.env.dev) == -1 ||
 	    paths_init(P.env.dev, P.priv, P.pub) == -1 ||
 	    relayc_init(P.env.dev, P.priv, P.pub) == -1 ||
 	    lan_init(P.env.dev, P.env.ifindex) == -1 ||
 	    netcheck_init(P.env.dev, P.env.port) == -1 ||
 	    (P.ep_ev = evtimer_new(proc_base(), party_ep_check, NULL)) ==
-	    NULL)
+	    NULL || (P.relays_ev = evtimer_new(proc_base(),
+	    party_relays_again, NULL)) == NULL)
 		return -1;
 	party_ep_check(-1, 0, NULL);
 	if ((st = malloc(sizeof(*st))) == NULL)
@@ -1299,7 +1331,9 @@ party_stop(void)
 		party_op_free(op);
 	if (P.ep_ev != NULL)
 		event_free(P.ep_ev);
-	P.ep_ev = NULL;
+	if (P.relays_ev != NULL)
+		event_free(P.relays_ev);
+	P.ep_ev = P.relays_ev = NULL;
 	sidechan_free();
 	netcheck_free();
 	paths_free();

@@ -229,19 +229,46 @@ rc_entry(const struct control_relay *e, struct rc_relay *out)
 	return true;
 }
 
-void
+/*
+ * A relay the list left out but that still answers us, with a token
+ * still good, stays: a control server that has just restarted lists
+ * only the relays that have reported to it since, and dropping the
+ * others would cut every relayed peer off until they do.  It goes when
+ * it stops answering (the next list) or its token expires.
+ */
+static size_t
+rc_keep_unlisted(struct rc_relay *next, size_t n, uint64_t now)
+{
+	size_t	 i, j, kept = 0;
+
+	for (i = 0; i < RC.n && n < CONTROL_MAX_RELAYS; i++) {
+		for (j = 0; j < n; j++)
+			if (memcmp(next[j].key, RC.r[i].key, RELAY_KEYLEN) == 0)
+				break;
+		if (j < n || !rc_alive(&RC.r[i], now) ||
+		    RC.r[i].token.expiry <= (uint64_t)(clock_wall_ms() / 1000))
+			continue;
+		next[n++] = RC.r[i];
+		kept++;
+	}
+	return kept;
+}
+
+size_t
 relayc_list(const struct control_relay_list *l)
 {
 	static struct rc_relay	 next[CONTROL_MAX_RELAYS];
 	uint8_t			 best[RELAY_KEYLEN];
 	bool			 had = RC.best >= 0, changed;
-	size_t			 i, n = 0;
+	size_t			 i, n = 0, kept;
 
 	if (had)
 		memcpy(best, RC.r[RC.best].key, RELAY_KEYLEN);
 	for (i = 0; i < l->n; i++)
 		if (rc_entry(&l->r[i], &next[n]))
 			n++;
+	kept = rc_keep_unlisted(next, n, clock_mono_us() / 1000);
+	n += kept;
 	changed = n != RC.n;
 	for (i = 0; !changed && i < n; i++)
 		changed = memcmp(next[i].key, RC.r[i].key, RELAY_KEYLEN) != 0 ||
@@ -257,11 +284,13 @@ relayc_list(const struct control_relay_list *l)
 		if (memcmp(RC.r[i].key, best, RELAY_KEYLEN) == 0)
 			RC.best = (int)i;
 	if (changed) {
-		log_info("relays: %zu from the control server", n);
+		log_info("relays: %zu from the control server%s", n - kept,
+		    kept > 0 ? ", and unlisted ones that still answer" : "");
 		rc_publish();
 	}
 	if (had && RC.best < 0)
 		party_relay_changed();
+	return kept;
 }
 
 void
