@@ -61,7 +61,7 @@ DEB_BUILD	:= gcc make pkg-config libevent-dev libsqlite3-dev \
 		   libnl-genl-3-dev libpcap-dev libcap-ng-dev libseccomp-dev
 DEB_TEST	:= check iproute2 util-linux procps iputils-ping wireguard-go \
 		   wireguard-tools iperf3 jq nftables stun-client curl sqlite3 \
-		   prometheus chromium chromium-driver
+		   prometheus chromium chromium-driver socat
 DEB_FUZZ	:= clang libclang-rt-14-dev
 
 LIB_SRCS	:= $(wildcard lib/*.c) $(wildcard lib/wg/*.c) $(wildcard proto/*.c)
@@ -225,7 +225,7 @@ fuzz: $(FUZZ_BINS)
 	@BUILD=$(BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/fuzz/run.sh $(FUZZ_BINS)
 
 demo: $(PROGS) $(ITEST_BINS)
-	@BUILD=$(BUILD) sh tests/demo.sh
+	@BUILD=$(BUILD) DURATION=$(DURATION) sh tests/demo.sh
 
 install: $(PROGS) $(BENCH_BINS)
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) \

@@ -19,6 +19,7 @@
 #   ctl X ARGS...                   lanragectl against X's control socket
 #   ctlj X ARGS...                  the same with -j
 #   wait_for SECS CMD...            run CMD every 0.1 s until it succeeds
+#   ping_gap FILE MS                longest run of pings lost in ping's output, in ms
 #
 # PT_DIRECT (default "a b c"): the nodes party_topology puts on the
 # bridge itself.  party_nat_node puts one behind a NAT router instead:
@@ -381,4 +382,15 @@ wait_for() {
 		wf_i=$((wf_i + 1))
 	done
 	return 1
+}
+
+# ping_gap FILE MS: the longest run of missing sequence numbers (ahead
+# of the first answer too) in the output of a ping sent every MS ms
+ping_gap() {
+	awk -F'[= ]' -v ms="$2" '/icmp_seq=/ {
+		for (i = 1; i < NF; i++) if ($i == "icmp_seq") s = $(i + 1)
+		if (last == "" && s > 1) max = s - 1
+		if (last != "" && s - last - 1 > max) max = s - last - 1
+		last = s
+	    } END { printf "%d\n", max * ms }' "$1"
 }

@@ -97,12 +97,7 @@ pinger=$!
 sleep 1
 party_relayd_kill "$victim"
 wait "$pinger"
-# the longest run of missing sequence numbers, in ms
-gap=$(awk -F'[= ]' '/icmp_seq=/ {
-	for (i = 1; i < NF; i++) if ($i == "icmp_seq") s = $(i + 1)
-	if (last != "" && s - last - 1 > max) max = s - last - 1
-	last = s
-    } END { printf "%d\n", max * 50 }' "$PT_RUN/ping")
+gap=$(ping_gap "$PT_RUN/ping" 50)
 got=$(grep -c 'icmp_seq=' "$PT_RUN/ping")
 now=$(ctlj p status | jq -r .relays.using)
 [ "$now" != "$using" ] && [ "$now" != null ] ||
