@@ -220,6 +220,7 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) | deps-fuzz
 
 # The API harness takes lanraged's request handling with it.
 $(BUILD)/fuzz/fuzz_api: lanraged/api.c
+$(BUILD)/fuzz/fuzz_http: lanraged/http_check.c
 
 fuzz: $(FUZZ_BINS)
 	@BUILD=$(BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/fuzz/run.sh $(FUZZ_BINS)

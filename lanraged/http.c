@@ -210,55 +210,15 @@ http_call_gone(struct evhttp_connection *conn, void *arg)
 
 /* ---- who may ask ---- */
 
-/* "HOST:PORT" with HOST localhost or an IP literal, and our port. */
-static bool
-http_host_ok(const char *host)
-{
-	char		 name[64];
-	const char	*colon;
-	struct addr	 a;
-	size_t		 n;
-
-	if (host == NULL || (colon = strrchr(host, ':')) == NULL ||
-	    (n = (size_t)(colon - host)) == 0 || n >= sizeof(name))
-		return false;
-	if (strtoul(colon + 1, NULL, 10) != H.port ||
-	    strspn(colon + 1, "0123456789") != strlen(colon + 1))
-		return false;
-	memcpy(name, host, n);
-	name[n] = '\0';
-	if (strcmp(name, "localhost") == 0)
-		return true;
-	if (name[0] == '[' && name[n - 1] == ']') {
-		memmove(name, name + 1, n - 2);
-		name[n - 2] = '\0';
-		return addr_parse(name, &a) == 0 && a.af == AF_INET6;
-	}
-	return addr_parse(name, &a) == 0 && a.af == AF_INET;
-}
-
-/*
- * Host names this server; a browser's Origin and Sec-Fetch-Site, when
- * sent, say the page is our own.  NULL: allowed; else why not.
- */
+/* Host, Origin and Sec-Fetch-Site of the request: http_check.c */
 static const char *
 http_refusal(struct evhttp_request *req)
 {
 	struct evkeyvalq	*h = evhttp_request_get_input_headers(req);
-	const char		*host = evhttp_find_header(h, "Host");
-	const char		*origin = evhttp_find_header(h, "Origin");
-	const char		*site = evhttp_find_header(h, "Sec-Fetch-Site");
 
-	if (!http_host_ok(host))
-		return "Host must be this server (127.0.0.1, localhost or an "
-		    "address, with its port)";
-	if (origin != NULL && (strncmp(origin, "http://", 7) != 0 ||
-	    strcmp(origin + 7, host) != 0))
-		return "cross-origin requests are refused";
-	if (site != NULL && strcmp(site, "same-origin") != 0 &&
-	    strcmp(site, "none") != 0)
-		return "cross-site requests are refused";
-	return NULL;
+	return http_headers_refusal(evhttp_find_header(h, "Host"),
+	    evhttp_find_header(h, "Origin"),
+	    evhttp_find_header(h, "Sec-Fetch-Site"), H.port);
 }
 
 static bool
@@ -288,35 +248,6 @@ http_route_find(const char *path, enum evhttp_cmd_type method,
 			return &http_routes[i];
 	}
 	return NULL;
-}
-
-/* A GET's query as string arguments; NULL with *why when malformed. */
-static json_t *
-http_query_args(const char *query, const char **why)
-{
-	struct evkeyvalq	 q;
-	struct evkeyval		*kv;
-	json_t			*args = json_object();
-
-	TAILQ_INIT(&q);
-	if (args == NULL || (query != NULL &&
-	    evhttp_parse_query_str(query, &q) == -1)) {
-		*why = "malformed query string";
-		json_decref(args);
-		return NULL;
-	}
-	TAILQ_FOREACH(kv, &q, next) {
-		if (json_object_get(args, kv->key) != NULL ||
-		    json_object_set_new(args, kv->key,
-		    json_string(kv->value)) == -1) {
-			*why = "repeated or non-UTF-8 query parameter";
-			json_decref(args);
-			args = NULL;
-			break;
-		}
-	}
-	evhttp_clear_headers(&q);
-	return args;
 }
 
 /* A POST's body: empty, or a JSON object sent as application/json. */

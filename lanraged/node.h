@@ -249,6 +249,11 @@ void	 http_load(const char *ui_dir);
 int	 http_start(const char *addr);
 void	 http_reload(void);
 void	 http_close(void);
+/* http_check.c: a request's Host, Origin, Sec-Fetch-Site and query. */
+bool	 http_host_ok(const char *host, uint16_t port);
+const char *http_headers_refusal(const char *host, const char *origin,
+	    const char *site, uint16_t port);
+json_t	*http_query_args(const char *query, const char **why);
 /* settings.c: the per-install secret as hex, made on first use. */
 int	 settings_http_secret(char *hex, size_t len);
 
