@@ -219,6 +219,7 @@ pa_select(struct pa_peer *pe, uint64_t now, bool tell)
 {
 	char		 ep[LR_SOCKADDR_STRLEN];
 	struct ps_path	*p;
+	bool		 had = pe->ps.best >= 0;
 
 	if (!ps_select(&pe->ps, now))
 		return;
@@ -232,6 +233,11 @@ pa_select(struct pa_peer *pe, uint64_t now, bool tell)
 		    pe->ps.why);
 	if (tell)
 		party_path_changed(pe->key, false);
+	/* it answered the ping, so it knew us then: an initiation sent
+	 * before may have come too early (wg_device_handshake_again) */
+	if (!had && pe->ps.best >= 0)
+		(void)wg_device_handshake_again(PA.dev, pe->key,
+		    (now * 1000 - pe->ps.paths[pe->ps.best].rtt_us) * 1000);
 }
 
 static void

@@ -765,14 +765,31 @@ wg_endpoint_store(struct wg_device *dev, struct wg_peer *p,
 }
 
 /*
+ * No session yet and an initiation in flight that left before "before"
+ * (wg_now()): send it again now.  One that left since was sent with
+ * what the caller learned, and is left alone.
+ */
+static void
+wg_initiation_again(struct wg_device *dev, struct wg_peer *p,
+    uint64_t before)
+{
+	uint64_t	 sent = atomic_load(&p->handshake_sent);
+
+	if (p->kp_current == NULL &&
+	    p->noise.state == WG_HS_INITIATION_SENT && sent > 1 &&
+	    sent < before) {
+		atomic_store(&p->handshake_sent, 1);	/* long ago */
+		wg_device_kick(dev);
+	}
+}
+
+/*
  * A new endpoint before any session: the initiation in flight went to
- * the old one (a path that did not work), so send it again now rather
- * than after REKEY_TIMEOUT.  Path selection moves endpoints this way,
- * on both nodes at once; two initiations that cross each supersede the
- * other's (both nodes end as unconfirmed responders until the retry),
- * so only the node with the lower public key sends at once.  A move to
- * a relay is the exception: it comes when this node has just bound
- * there, after the peer's initiation found it unbound and was lost.
+ * the old one (a path that did not work, or a relay the peer was not
+ * bound at yet), so send it again now rather than after REKEY_TIMEOUT.
+ * Path selection moves endpoints this way, often on both nodes at once;
+ * the two initiations then cross, and each side answers the other's
+ * while keeping its own (handshake.c), so both complete.
  */
 static void
 wg_endpoint_move(struct wg_device *dev, struct wg_peer *p,
@@ -787,12 +804,32 @@ wg_endpoint_move(struct wg_device *dev, struct wg_peer *p,
 	    memcmp(&old, &p->endpoint, oldlen) == 0 &&
 	    was_relayed == relayed))
 		return;
-	if (p->kp_current == NULL &&
-	    p->noise.state == WG_HS_INITIATION_SENT && (relayed ||
-	    memcmp(dev->local.public_key, p->public_key, WG_KEY_LEN) < 0)) {
-		atomic_store(&p->handshake_sent, 1);	/* long ago */
-		wg_device_kick(dev);
-	}
+	wg_initiation_again(dev, p, wg_now());
+}
+
+/*
+ * The peer has just shown it knows us (it answered a ping we sent at
+ * "before", wg_now() time): an initiation of ours from before then, that
+ * it may have dropped while our key was unknown to it, is sent again
+ * now.  The control server tells the two sides of a new pair at
+ * slightly different moments, so the first initiation often arrives
+ * too early.
+ */
+int
+wg_device_handshake_again(struct wg_device *dev, const uint8_t key[WG_KEY_LEN],
+    uint64_t before)
+{
+	struct wg_peer	*p;
+	int		 rc = 0;
+
+	pthread_rwlock_wrlock(&dev->lock);
+	if ((p = wg_peer_by_key(dev, key)) == NULL) {
+		errno = ENOENT;
+		rc = -1;
+	} else
+		wg_initiation_again(dev, p, before);
+	pthread_rwlock_unlock(&dev->lock);
+	return rc;
 }
 
 /* ... and shown as people write them: v4-mapped becomes IPv4 again. */

@@ -94,6 +94,12 @@ int	 wg_device_get(struct wg_device *, struct buf *b);
  * One peer's GET snapshot; the caller frees pi->aips.  -1/ENOENT when no
  * peer has that key.
  */
+/*
+ * An initiation in flight to this peer since before "before" (ns of
+ * CLOCK_MONOTONIC), before any session: again now.
+ */
+int	 wg_device_handshake_again(struct wg_device *, const uint8_t key[32],
+	    uint64_t before);
 int	 wg_device_peer(struct wg_device *, const uint8_t key[32],
 	    struct wg_uapi_peer_info *pi);
 

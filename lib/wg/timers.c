@@ -28,10 +28,29 @@ enum wg_timer_act {
 
 #define WG_ACT_EXCLUSIVE (WG_ACT_INITIATE | WG_ACT_GIVE_UP | WG_ACT_EXPIRE)
 
+/*
+ * "now" is read once per pass, and workers stamp events meanwhile: an
+ * event later than now has not aged at all (unsigned now - since would
+ * wrap, and a session made during the pass would expire at once).
+ */
 static bool
 wg_elapsed(uint64_t now, uint64_t since, uint64_t span)
 {
-	return since != 0 && now - since >= span;
+	return since != 0 && now >= since && now - since >= span;
+}
+
+/*
+ * A session made within REKEY_TIMEOUT answers any request for one: the
+ * request was raised while it was being made (data staged meanwhile, a
+ * flush), and a new initiation now would only replace it.  Requests to
+ * rekey come much later in a session's life.
+ */
+static bool
+wg_session_fresh(const struct wg_peer *p, uint64_t now)
+{
+	const struct wg_keypair	*kp = p->kp_current;
+
+	return kp != NULL && !wg_elapsed(now, kp->birth, WG_REKEY_TIMEOUT);
 }
 
 /*
@@ -52,7 +71,8 @@ wg_timer_handshake(struct wg_peer *p, uint64_t now, bool take)
 	}
 	if ((take ? atomic_exchange(&p->want_handshake, false) :
 	    atomic_load(&p->want_handshake)) &&
-	    (!sent || wg_elapsed(now, last, WG_REKEY_TIMEOUT)))
+	    (!sent || wg_elapsed(now, last, WG_REKEY_TIMEOUT)) &&
+	    !wg_session_fresh(p, now))
 		return WG_ACT_INITIATE;
 	return WG_ACT_NONE;
 }

@@ -50,10 +50,17 @@ ok "nine nodes connected, NATs classified"
 
 # Pairs that cannot be direct: a symmetric NAT facing a port-restricted
 # one (the hairpin pair and the double NAT are port-restricted), or
-# another symmetric one.
+# another symmetric one.  The first kind may still meet when port
+# guessing (birthday probes) hits, which happens in some runs.
 no_direct() {
 	case "$1$2" in
 	yz|zy) return 0 ;;
+	y[phid]|z[phid]|[phid]y|[phid]z) return 0 ;;
+	esac
+	return 1
+}
+guessable() {
+	case "$1$2" in
 	y[phid]|z[phid]|[phid]y|[phid]z) return 0 ;;
 	esac
 	return 1
@@ -137,6 +144,8 @@ all_settled() {
 			no_direct "$x" "$m" && want=relay
 			case $(path_of "$x" "$m") in
 			"$want|"*) ;;
+			"direct|direct: "*symmetric*)
+				guessable "$x" "$m" || return 1 ;;
 			*) return 1 ;;
 			esac
 		done
@@ -149,21 +158,33 @@ wait_for 10 all_settled || {
 	done
 	pt_fail "paths differ from what the NATs allow"
 }
-ok "all 72 views: 54 direct, 18 relayed, as the NAT behaviours allow"
+ndirect=0
+for x in $NODES; do
+	n=$(ctlj "$x" peers | jq '[.peers[] | select(.path == "direct")] |
+	    length')
+	ndirect=$((ndirect + n))
+done
+ok "all 72 views: $ndirect direct (54, and more when port guessing hits), $((72 - ndirect)) relayed, as the NAT behaviours allow"
 
+# expect_reason X Y PATTERN...: X's reason for Y matches one of them
 expect_reason() {
 	got=$(path_of "$1" "$2" | cut -d'|' -f2)
-	case $got in
-	$3) ;;
-	*) pt_fail "$1 -> $2: reason \"$got\", want $3" ;;
-	esac
+	er_x=$1 er_y=$2
+	shift 2
+	for er_p in "$@"; do
+		case $got in
+		$er_p) return 0 ;;
+		esac
+	done
+	pt_fail "$er_x -> $er_y: reason \"$got\", want $*"
 }
 expect_reason h i "direct: same LAN"
 expect_reason f o "direct: full-cone ↔ no NAT"
 expect_reason r y "direct: address-restricted ↔ symmetric"
 expect_reason d f "direct: port-restricted ↔ full-cone"
 expect_reason y z "relay: both symmetric"
-expect_reason p y "relay: port-restricted ↔ symmetric*"
+expect_reason p y "relay: port-restricted ↔ symmetric*" \
+    "direct: port-restricted ↔ symmetric"
 ok "reasons name the NATs (same LAN, full cone, both symmetric ...)"
 
 # RTT, jitter and loss are measured on the chosen path
