@@ -289,6 +289,10 @@ story_lan() {
 # Host check wants its own port)
 story_forward() {
 	sf_p=$(story_port "$1")
+	if ss -Hltn "sport = :$sf_p" | grep -q .; then
+		STORY_WHY="port $sf_p is in use on this host (STORY_PORT=N moves the UI ports to N+1..N+3)"
+		return 1
+	fi
 	socat "TCP-LISTEN:$sf_p,bind=127.0.0.1,fork,reuseaddr" \
 	    "EXEC:ip netns exec lrp$$$1 socat STDIO TCP\\:127.0.0.1\\:$sf_p" \
 	    >>"$PT_RUN/socat-$1.log" 2>&1 &
