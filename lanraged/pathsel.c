@@ -382,8 +382,8 @@ ps_reason(const struct ps_peer *pp, const struct ps_nat *self,
 		return;
 	}
 	if (now - pp->appeared_ms < PS_PUNCH_MID_MS)
-		snprintf(buf, len, "none yet: probing %zu addresses",
-		    pp->npaths);
+		snprintf(buf, len, "none yet: probing %zu address%s",
+		    pp->npaths, pp->npaths == 1 ? "" : "es");
 	else
 		snprintf(buf, len, "none: no answer to probes (%s \u2194 %s;"
 		    " a firewall?)", ps_nat_name(self), ps_nat_name(&pp->nat));
