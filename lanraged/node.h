@@ -163,8 +163,9 @@ void	 paths_peer_remove(const uint8_t key[NODE_KEYLEN]);
 /* The endpoint path selection chose; false while there is none. */
 bool	 paths_best(const uint8_t key[NODE_KEYLEN], struct sockaddr_storage *);
 /* An authenticated disco message from member key, from sa. */
+/* relayed: it came in a relay's RECV, from the relay at sa */
 void	 paths_disco(const uint8_t key[NODE_KEYLEN], const struct disco_msg *,
-	    const struct sockaddr *, socklen_t);
+	    const struct sockaddr *, socklen_t, bool relayed);
 /* This node's NAT changed (a netcheck ended). */
 void	 paths_self_changed(void);
 json_t	*paths_peer_json(const uint8_t key[NODE_KEYLEN]);

@@ -35,6 +35,7 @@
 #include "lib/proc.h"
 #include "lib/wg/device.h"
 #include "proto/disco.h"
+#include "proto/relay.h"
 
 #define PA_TICK_MS		50
 #define PA_PENDING		128	/* pings awaiting a pong, per peer */
@@ -48,6 +49,7 @@
 
 struct pa_pending {
 	bool			 used;
+	bool			 relayed;	/* through the relay in use */
 	uint8_t			 txid[DISCO_TXIDLEN];
 	struct sockaddr_storage	 sa;
 	uint64_t		 sent_us;
@@ -75,6 +77,8 @@ struct pa_peer {
 	struct sockaddr_storage	 seen_as;
 	uint64_t		 pings_in, pongs_in, probes_sent;
 	uint64_t		 wg_checked_ms;
+	/* the relayed path, measured end to end while there is no direct one */
+	struct ps_path		 relay;
 };
 
 static struct {
@@ -122,6 +126,24 @@ pa_send(struct pa_peer *pe, const struct disco_msg *m,
 	return wg_device_send_other(PA.dev, b.data, b.len, sa, len);
 }
 
+/* The same, through the relay at sa, framed for the peer's tag. */
+static int
+pa_send_relayed(struct pa_peer *pe, const struct disco_msg *m,
+    const struct sockaddr *sa, socklen_t len)
+{
+	uint8_t		 mem[DISCO_MAXMSG], frame[RELAY_MAXMSG];
+	uint8_t		 tag[RELAY_TAGLEN];
+	struct buf	 b, f;
+
+	buf_init_fixed(&b, mem, sizeof(mem));
+	buf_init_fixed(&f, frame, sizeof(frame));
+	relay_tag(tag, pe->key);
+	if (disco_seal_shared(&b, m, pe->shared, PA.pub) == -1 ||
+	    relay_enc_send(&f, tag, b.data, b.len) == -1)
+		return -1;
+	return wg_device_send_other(PA.dev, f.data, f.len, sa, len);
+}
+
 static int
 pa_ping_to(struct pa_peer *pe, const uint8_t txid[DISCO_TXIDLEN],
     const struct sockaddr *sa, socklen_t len)
@@ -147,10 +169,43 @@ pa_ping_path(struct pa_peer *pe, size_t i, uint64_t now_us)
 	q->sa = p->sa;
 	q->sent_us = now_us;
 	q->used = true;
+	q->relayed = false;
 	ps_ping_sent(p, now_us / 1000);
 	if (pa_ping_to(pe, q->txid, (struct sockaddr *)&p->sa,
 	    pa_salen(&p->sa)) == -1)
 		log_debug("paths: ping: %s", strerror(errno));
+}
+
+/*
+ * While there is no direct path, the relayed one is measured as the
+ * chosen one would be (PS_BEST_EVERY): a ping through the relay in use,
+ * answered through the peer's, gives its RTT, jitter and loss.
+ */
+static void
+pa_ping_relayed(struct pa_peer *pe, uint64_t now_us)
+{
+	struct pa_pending	*q;
+	struct sockaddr_storage	 ss;
+	struct disco_msg	 m;
+
+	if (pe->ps.best >= 0 || !relayc_best(&ss) ||
+	    now_us / 1000 - pe->relay.last_ping_ms < PS_BEST_EVERY)
+		return;
+	q = &pe->pend[pe->pend_next];
+	pe->pend_next = (pe->pend_next + 1) % PA_PENDING;
+	randombytes_buf(q->txid, sizeof(q->txid));
+	q->sa = ss;
+	q->sent_us = now_us;
+	q->used = true;
+	q->relayed = true;
+	ps_ping_sent(&pe->relay, now_us / 1000);
+	memset(&m, 0, sizeof(m));
+	m.type = DISCO_PING;
+	memcpy(m.txid, q->txid, DISCO_TXIDLEN);
+	m.time_ms = clock_wall_ms();
+	if (pa_send_relayed(pe, &m, (struct sockaddr *)&ss,
+	    pa_salen(&ss)) == -1)
+		log_debug("paths: relayed ping: %s", strerror(errno));
 }
 
 /* A probe to a guessed port: no pending record, the tag names it. */
@@ -252,7 +307,10 @@ pa_expire(struct pa_peer *pe, uint64_t now_us)
 		if (!q->used || now_us - q->sent_us < PS_PONG_WAIT_MS * 1000)
 			continue;
 		q->used = false;
-		if ((i = ps_path_find(&pe->ps, (struct sockaddr *)&q->sa)) >= 0)
+		if (q->relayed)
+			ps_lost(&pe->relay, now_us / 1000);
+		else if ((i = ps_path_find(&pe->ps,
+		    (struct sockaddr *)&q->sa)) >= 0)
 			ps_lost(&pe->ps.paths[i], now_us / 1000);
 	}
 }
@@ -311,6 +369,7 @@ pa_peer_tick(struct pa_peer *pe, uint64_t now_us)
 	}
 	pa_birthday(pe, now);
 	pa_select(pe, now, true);
+	pa_ping_relayed(pe, now_us);
 	if (now - pe->wg_checked_ms >= PS_BEST_EVERY)
 		pa_check_roamed(pe, now);
 }
@@ -361,7 +420,7 @@ pa_replayed(struct pa_peer *pe, const uint8_t *txid)
 
 static void
 pa_ping_in(struct pa_peer *pe, const struct disco_msg *m,
-    const struct sockaddr *sa, socklen_t len, uint64_t now_us)
+    const struct sockaddr *sa, socklen_t len, bool relayed, uint64_t now_us)
 {
 	struct disco_msg	 r;
 	uint64_t		 wall = clock_wall_ms();
@@ -385,6 +444,13 @@ pa_ping_in(struct pa_peer *pe, const struct disco_msg *m,
 	r.type = DISCO_PONG;
 	memcpy(r.txid, m->txid, DISCO_TXIDLEN);
 	r.time_ms = wall;
+	if (relayed) {
+		/* answered the way it came; a relay is no path to the peer */
+		if (addr_from_sockaddr(sa, &r.seen, &r.seen_port) == -1 ||
+		    pa_send_relayed(pe, &r, sa, len) == -1)
+			log_debug("paths: relayed pong: %s", strerror(errno));
+		return;
+	}
 	if (addr_from_sockaddr(sa, &r.seen, &r.seen_port) == -1 ||
 	    pa_send(pe, &r, sa, len) == -1)
 		log_debug("paths: pong: %s", strerror(errno));
@@ -418,12 +484,24 @@ pa_check_mapping(const struct disco_msg *m)
 
 static void
 pa_pong_in(struct pa_peer *pe, const struct disco_msg *m,
-    const struct sockaddr *sa, socklen_t len, uint64_t now_us)
+    const struct sockaddr *sa, socklen_t len, bool relayed, uint64_t now_us)
 {
 	struct pa_pending	*q;
 	uint64_t		 now = now_us / 1000;
 	int			 i;
 
+	if (relayed) {
+		/* only the answer to a relayed ping measures the relayed path */
+		if ((q = pa_pending_find(pe, m->txid)) == NULL || !q->relayed) {
+			PA.late++;
+			return;
+		}
+		q->used = false;
+		pe->pongs_in++;
+		ps_pong(&pe->relay, (uint32_t)MIN(now_us - q->sent_us,
+		    UINT32_MAX), now);
+		return;
+	}
 	if (pa_is_probe(pe, m->txid)) {
 		/* A guess hit: validate it as a path of its own. */
 		log_info("paths: %s: a guessed port answered", pe->name);
@@ -431,7 +509,7 @@ pa_pong_in(struct pa_peer *pe, const struct disco_msg *m,
 			pa_ping_path(pe, (size_t)i, now_us);
 		return;
 	}
-	if ((q = pa_pending_find(pe, m->txid)) == NULL) {
+	if ((q = pa_pending_find(pe, m->txid)) == NULL || q->relayed) {
 		PA.late++;
 		return;
 	}
@@ -448,7 +526,7 @@ pa_pong_in(struct pa_peer *pe, const struct disco_msg *m,
 
 void
 paths_disco(const uint8_t key[NODE_KEYLEN], const struct disco_msg *m,
-    const struct sockaddr *sa, socklen_t salen)
+    const struct sockaddr *sa, socklen_t salen, bool relayed)
 {
 	struct pa_peer	*pe;
 	uint64_t	 now_us = clock_mono_us();
@@ -456,9 +534,9 @@ paths_disco(const uint8_t key[NODE_KEYLEN], const struct disco_msg *m,
 	if ((pe = pa_find(key)) == NULL)
 		return;		/* gone while it waited in the queue */
 	if (m->type == DISCO_PING)
-		pa_ping_in(pe, m, sa, salen, now_us);
+		pa_ping_in(pe, m, sa, salen, relayed, now_us);
 	else
-		pa_pong_in(pe, m, sa, salen, now_us);
+		pa_pong_in(pe, m, sa, salen, relayed, now_us);
 }
 
 /* Peers. */
@@ -655,7 +733,7 @@ json_t *
 paths_peer_json(const uint8_t key[NODE_KEYLEN])
 {
 	const struct pa_peer	*pe = pa_find(key);
-	const struct ps_path	*p;
+	const struct ps_path	*p, *m;
 	char			 reason[PS_REASON_MAX * 2];
 	char			 seen[LR_SOCKADDR_STRLEN];
 	json_t			*cands, *o;
@@ -670,13 +748,15 @@ paths_peer_json(const uint8_t key[NODE_KEYLEN])
 	for (i = 0; cands != NULL && i < pe->ps.npaths; i++)
 		json_array_append_new(cands, pa_path_json(pe, i));
 	p = pe->ps.best >= 0 ? &pe->ps.paths[pe->ps.best] : NULL;
-	loss = p != NULL ? ps_loss_pct(p) : -1;
+	/* no direct path: the figures are the relayed path's, if measured */
+	m = p != NULL ? p : pe->relay.last_pong_ms != 0 ? &pe->relay : NULL;
+	loss = m != NULL ? ps_loss_pct(m) : -1;
 	o = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, "
 	    "s:o}", "path", p != NULL ? "direct" : "none",
 	    "reason", reason, "nat", ps_nat_name(&pe->ps.nat),
 	    "switched", pe->ps.why,
-	    "rtt_ms", pa_ms(p != NULL ? p->srtt_us : 0, p != NULL),
-	    "jitter_ms", pa_ms(p != NULL ? p->jitter_us : 0, p != NULL),
+	    "rtt_ms", pa_ms(m != NULL ? m->srtt_us : 0, m != NULL),
+	    "jitter_ms", pa_ms(m != NULL ? m->jitter_us : 0, m != NULL),
 	    "loss_pct", loss >= 0 ? json_integer(loss) : json_null(),
 	    "time_to_path_ms", pe->ps.direct_ms != 0 ?
 	    json_integer((json_int_t)(pe->ps.direct_ms -

@@ -57,6 +57,7 @@ struct sc_item {
 	size_t			 len;
 	struct disco_msg	 msg;			/* disco: opened */
 	uint8_t			 key[NODE_KEYLEN];
+	bool			 relayed;		/* disco: in a RECV */
 	struct sockaddr_storage	 src;
 	socklen_t		 srclen;
 };
@@ -155,12 +156,17 @@ sc_disco_in(const uint8_t *p, size_t len)
 	if ((it = sc_slot()) == NULL)
 		return false;
 	it->kind = SC_DISCO;
+	it->relayed = false;
 	it->msg = m;
 	memcpy(it->key, peer->key, NODE_KEYLEN);
 	return true;
 }
 
-/* BOUND and PONG, only from the relays of the list: both are small. */
+/*
+ * BOUND and PONG, only from the relays of the list: both are small.  A
+ * RECV that the data path handed over carries a member's disco through
+ * the relay (the relayed path's own pings): opened like any other.
+ */
 static bool
 sc_relay_in(const uint8_t *p, size_t len, const struct sockaddr *sa)
 {
@@ -170,6 +176,13 @@ sc_relay_in(const uint8_t *p, size_t len, const struct sockaddr *sa)
 	for (i = 0; i < SC.nrelays; i++)
 		if (sockaddr_eq((struct sockaddr *)&SC.relays[i], sa))
 			break;
+	if (i < SC.nrelays && p[0] == RELAY_RECV && len > RELAY_FWD_HDRLEN &&
+	    disco_is_disco(p + RELAY_FWD_HDRLEN, len - RELAY_FWD_HDRLEN)) {
+		if (!sc_disco_in(p + RELAY_FWD_HDRLEN, len - RELAY_FWD_HDRLEN))
+			return false;
+		SC.q[SC.nq].relayed = true;
+		return true;
+	}
 	if (i == SC.nrelays || (p[0] != RELAY_BOUND && p[0] != RELAY_PONG) ||
 	    len > RELAY_BOUNDLEN) {
 		SC.st.relay_unexpected++;
@@ -228,7 +241,8 @@ sc_drain(evutil_socket_t fd, short ev, void *arg)
 		it = &q[i];
 		if (it->kind == SC_DISCO)
 			paths_disco(it->key, &it->msg,
-			    (struct sockaddr *)&it->src, it->srclen);
+			    (struct sockaddr *)&it->src, it->srclen,
+			    it->relayed);
 		else if (it->kind == SC_RELAY)
 			relayc_input(it->stun, it->len,
 			    (struct sockaddr *)&it->src);

@@ -678,8 +678,10 @@ static void	 wg_rx_one(struct wg_wstate *, struct wg_batch *,
 
 /*
  * A relay's RECV: what it carries is handled as a datagram from the
- * relay, once (a relay frame inside one is not).  The source tag is not
- * needed: WireGuard finds the peer by index or by its handshake.
+ * relay, once (a relay frame inside one is not); what is not WireGuard
+ * goes to the other-hook as the whole RECV frame (wg_rx_one).  The
+ * source tag is not needed: WireGuard finds the peer by index or by its
+ * handshake.
  */
 static void
 wg_rx_relayed(struct wg_wstate *ws, struct wg_batch *b, struct wg_dgram *d,
@@ -721,6 +723,12 @@ wg_rx_one(struct wg_wstate *ws, struct wg_batch *b, struct wg_dgram *d,
 			WG_STAT(dev, drop_malformed);
 		else if (d->len > 0 && m[0] == RELAY_RECV)
 			wg_rx_relayed(ws, b, d, now);
+		else if (d->relayed && dev->other_cb != NULL)
+			/* not WireGuard (disco through the relay): the
+			 * RECV frame whole, whose payload d is, from the
+			 * relay, for the hook to check */
+			wg_other_deliver(dev, m - RELAY_FWD_HDRLEN,
+			    d->len + RELAY_FWD_HDRLEN, d->addr, d->alen);
 		else if (d->relayed)
 			WG_STAT(dev, drop_relay);	/* only WireGuard */
 		else if (dev->other_cb != NULL)

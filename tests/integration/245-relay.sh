@@ -71,6 +71,16 @@ wait_for 20 because ||
     pt_fail "p -> q: reason \"$(ctlj p peers | jq -r '.peers[0].reason')\""
 ok "p -> q: $(ctlj p peers | jq -r '.peers[0].reason')"
 
+# the relayed path is measured end to end: disco through the relays
+measured() {
+	ctlj "$1" peers | jq -e '.peers[0] | (.rtt_ms | type) == "number" and
+	    (.jitter_ms | type) == "number" and (.loss_pct | type) == "number"'
+}
+wait_for 5 measured p && wait_for 5 measured q ||
+    pt_fail "relayed path not measured: $(ctlj p peers | jq -c '.peers[0] |
+    [.rtt_ms, .jitter_ms, .loss_pct]')"
+ok "relayed path measured: p -> q RTT $(ctlj p peers | jq -r '.peers[0].rtt_ms') ms, q -> p $(ctlj q peers | jq -r '.peers[0].rtt_ms') ms"
+
 nsx p ping -c 5 -i 0.2 -W 2 "$Q" >/dev/null || pt_fail "p cannot ping q"
 nsx q iperf3 -s -1 -B "$Q" >/dev/null 2>&1 &
 srv=$!

@@ -77,7 +77,15 @@ case $direct_rtt in
 [0-9]*.[0-9][0-9]) ;;
 *) pt_fail "members table: alice -> bob RTT \"$direct_rtt\"" ;;
 esac
-ok "members table: 6 rows, alice -> bob RTT $direct_rtt ms"
+# the relayed pair is measured too (disco through the relay)
+relayed_row() {
+	story_table | awk '$1 == "bob" && $2 == "carol" { print $4 }' |
+	    grep -q -E '^[0-9]+\.[0-9][0-9]$'
+}
+wait_for 5 relayed_row || pt_fail "members table: bob -> carol has no RTT: $(
+    story_table | grep '^bob')"
+relayed_rtt=$(story_table | awk '$1 == "bob" && $2 == "carol" { print $4 }')
+ok "members table: 6 rows, alice -> bob RTT $direct_rtt ms, bob -> carol (relayed) $relayed_rtt ms"
 sed 's/^/# /' "$PT_RUN/table"
 
 story_lan || pt_fail "$STORY_WHY"
