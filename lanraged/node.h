@@ -162,6 +162,8 @@ void	 paths_peer_update(const struct control_member *);
 void	 paths_peer_remove(const uint8_t key[NODE_KEYLEN]);
 /* The endpoint path selection chose; false while there is none. */
 bool	 paths_best(const uint8_t key[NODE_KEYLEN], struct sockaddr_storage *);
+/* The relay with the lowest RTT to the peer, end to end; false: none yet. */
+bool	 paths_relay(const uint8_t key[NODE_KEYLEN], struct sockaddr_storage *);
 /* An authenticated disco message from member key, from sa. */
 /* relayed: it came in a relay's RECV, from the relay at sa */
 void	 paths_disco(const uint8_t key[NODE_KEYLEN], const struct disco_msg *,
@@ -172,8 +174,10 @@ json_t	*paths_peer_json(const uint8_t key[NODE_KEYLEN]);
 json_t	*paths_stats_json(void);
 /*
  * relayc.c: the relays of the party (proto/relay.md): bound at each,
- * pinged, and the one relayed peers go through (relayc_best: false
- * while none is alive).
+ * pinged, and the one a relayed peer goes through until paths.c has
+ * measured the relays to it (relayc_best: false while none is alive).
+ * relayc_usable: the live relays a peer may go through, those of the
+ * node's region when one of them is alive; at most max, their number.
  */
 int	 relayc_init(struct wg_device *, const uint8_t priv[NODE_KEYLEN],
 	    const uint8_t pub[NODE_KEYLEN]);
@@ -181,8 +185,12 @@ void	 relayc_free(void);
 /* relayc_list: how many relays it kept though the list left them out */
 size_t	 relayc_list(const struct control_relay_list *);
 void	 relayc_clear(void);
+/* The setting relay.region changed. */
+void	 relayc_reload(void);
 void	 relayc_input(const uint8_t *, size_t, const struct sockaddr *);
 bool	 relayc_best(struct sockaddr_storage *);
+size_t	 relayc_usable(struct sockaddr_storage *, size_t max);
+bool	 relayc_usable_at(const struct sockaddr *);
 bool	 relayc_is_relay(const struct sockaddr *);
 json_t	*relayc_json(void);
 /* party.c: the relay to use changed (or there is none now). */

@@ -139,13 +139,11 @@ party_addr_set(const struct prefix *want)
 }
 
 /*
- * The path disco validated and chose (paths.c); until there is one, the
- * first candidate the member published, so that a handshake is under
- * way the moment a path validates (the engine re-sends it there).
- */
-/*
- * A validated direct path; else the relay, at once (punching goes on
- * and moves the peer when a path validates); else the first candidate.
+ * A validated direct path (paths.c); else a relay, at once: the one
+ * with the lowest RTT to this peer, or before that is measured the
+ * node's own choice (punching goes on and moves the peer when a path
+ * validates); else the first candidate the member published, so that a
+ * handshake is under way the moment a path validates.
  */
 static void
 party_pick_endpoint(const struct control_member *m,
@@ -155,7 +153,7 @@ party_pick_endpoint(const struct control_member *m,
 	*relayed = false;
 	if (paths_best(m->key, ss))
 		return;
-	if (relayc_best(ss)) {
+	if (paths_relay(m->key, ss) || relayc_best(ss)) {
 		*relayed = true;
 		return;
 	}
@@ -1252,6 +1250,8 @@ party_settings_changed(const char *key)
 		lan_reload();
 	else if (strcmp(key, "api.port") == 0)
 		http_reload();
+	else if (strcmp(key, "relay.region") == 0)
+		relayc_reload();
 	else if (strcmp(key, "keepalive") == 0)
 		log_info("keepalive applies to peers added from now on");
 }

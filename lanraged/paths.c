@@ -49,7 +49,7 @@
 
 struct pa_pending {
 	bool			 used;
-	bool			 relayed;	/* through the relay in use */
+	bool			 relayed;	/* through the relay at sa */
 	uint8_t			 txid[DISCO_TXIDLEN];
 	struct sockaddr_storage	 sa;
 	uint64_t		 sent_us;
@@ -77,8 +77,8 @@ struct pa_peer {
 	struct sockaddr_storage	 seen_as;
 	uint64_t		 pings_in, pongs_in, probes_sent;
 	uint64_t		 wg_checked_ms;
-	/* the relayed path, measured end to end while there is no direct one */
-	struct ps_path		 relay;
+	/* the usable relays, each measured end to end while not direct */
+	struct ps_peer		 rl;
 };
 
 static struct {
@@ -176,36 +176,70 @@ pa_ping_path(struct pa_peer *pe, size_t i, uint64_t now_us)
 		log_debug("paths: ping: %s", strerror(errno));
 }
 
-/*
- * While there is no direct path, the relayed one is measured as the
- * chosen one would be (PS_BEST_EVERY): a ping through the relay in use,
- * answered through the peer's, gives its RTT, jitter and loss.
- */
+/* A ping to the peer through relay i of pe->rl, answered the same way. */
 static void
-pa_ping_relayed(struct pa_peer *pe, uint64_t now_us)
+pa_ping_relayed(struct pa_peer *pe, size_t i, uint64_t now_us)
 {
+	struct ps_path		*p = &pe->rl.paths[i];
 	struct pa_pending	*q;
-	struct sockaddr_storage	 ss;
 	struct disco_msg	 m;
 
-	if (pe->ps.best >= 0 || !relayc_best(&ss) ||
-	    now_us / 1000 - pe->relay.last_ping_ms < PS_BEST_EVERY)
-		return;
 	q = &pe->pend[pe->pend_next];
 	pe->pend_next = (pe->pend_next + 1) % PA_PENDING;
 	randombytes_buf(q->txid, sizeof(q->txid));
-	q->sa = ss;
+	q->sa = p->sa;
 	q->sent_us = now_us;
 	q->used = true;
 	q->relayed = true;
-	ps_ping_sent(&pe->relay, now_us / 1000);
+	ps_ping_sent(p, now_us / 1000);
 	memset(&m, 0, sizeof(m));
 	m.type = DISCO_PING;
 	memcpy(m.txid, q->txid, DISCO_TXIDLEN);
 	m.time_ms = clock_wall_ms();
-	if (pa_send_relayed(pe, &m, (struct sockaddr *)&ss,
-	    pa_salen(&ss)) == -1)
+	if (pa_send_relayed(pe, &m, (struct sockaddr *)&p->sa,
+	    pa_salen(&p->sa)) == -1)
 		log_debug("paths: relayed ping: %s", strerror(errno));
+}
+
+/*
+ * While there is no direct path, every usable relay (relayc_usable) is
+ * a path to the peer, measured end to end as direct ones are: the one
+ * in use every PS_BEST_EVERY, the others every PS_OTHER_EVERY.  The
+ * lowest RTT wins, kept unless another is clearly better (ps_select),
+ * and a relay that stops being usable is dropped at once.
+ */
+static void
+pa_relays_tick(struct pa_peer *pe, uint64_t now_us)
+{
+	struct sockaddr_storage	 ss[CONTROL_MAX_RELAYS];
+	char			 a[LR_SOCKADDR_STRLEN];
+	const struct ps_path	*p;
+	uint64_t		 now = now_us / 1000;
+	size_t			 i, n;
+
+	if (pe->ps.best >= 0)
+		return;
+	n = relayc_usable(ss, CONTROL_MAX_RELAYS);
+	for (i = 0; i < pe->rl.npaths; i++)
+		pe->rl.paths[i].published = false;
+	for (i = 0; i < n; i++)		/* marks it published again */
+		(void)ps_path_add(&pe->rl, (struct sockaddr *)&ss[i],
+		    pa_salen(&ss[i]), PS_RELAY, now);
+	ps_prune(&pe->rl);
+	for (i = 0; i < pe->rl.npaths; i++)
+		if (ps_ping_due(&pe->rl, i, now))
+			pa_ping_relayed(pe, i, now_us);
+	if (!ps_select(&pe->rl, now))
+		return;
+	if (pe->rl.best < 0) {
+		log_info("paths: %s: no relay answers for it", pe->name);
+		return;
+	}
+	p = &pe->rl.paths[pe->rl.best];
+	log_info("paths: %s: through the relay at %s, %.2f ms end to end",
+	    pe->name, sockaddr_fmt((const struct sockaddr *)&p->sa, a,
+	    sizeof(a)), p->srtt_us / 1000.0);
+	party_path_changed(pe->key, false);
 }
 
 /* A probe to a guessed port: no pending record, the tag names it. */
@@ -299,6 +333,7 @@ static void
 pa_expire(struct pa_peer *pe, uint64_t now_us)
 {
 	struct pa_pending	*q;
+	struct ps_peer		*pp;
 	size_t			 k;
 	int			 i;
 
@@ -307,11 +342,9 @@ pa_expire(struct pa_peer *pe, uint64_t now_us)
 		if (!q->used || now_us - q->sent_us < PS_PONG_WAIT_MS * 1000)
 			continue;
 		q->used = false;
-		if (q->relayed)
-			ps_lost(&pe->relay, now_us / 1000);
-		else if ((i = ps_path_find(&pe->ps,
-		    (struct sockaddr *)&q->sa)) >= 0)
-			ps_lost(&pe->ps.paths[i], now_us / 1000);
+		pp = q->relayed ? &pe->rl : &pe->ps;
+		if ((i = ps_path_find(pp, (struct sockaddr *)&q->sa)) >= 0)
+			ps_lost(&pp->paths[i], now_us / 1000);
 	}
 }
 
@@ -369,7 +402,7 @@ pa_peer_tick(struct pa_peer *pe, uint64_t now_us)
 	}
 	pa_birthday(pe, now);
 	pa_select(pe, now, true);
-	pa_ping_relayed(pe, now_us);
+	pa_relays_tick(pe, now_us);
 	if (now - pe->wg_checked_ms >= PS_BEST_EVERY)
 		pa_check_roamed(pe, now);
 }
@@ -498,8 +531,9 @@ pa_pong_in(struct pa_peer *pe, const struct disco_msg *m,
 		}
 		q->used = false;
 		pe->pongs_in++;
-		ps_pong(&pe->relay, (uint32_t)MIN(now_us - q->sent_us,
-		    UINT32_MAX), now);
+		if ((i = ps_path_find(&pe->rl, (struct sockaddr *)&q->sa)) >= 0)
+			ps_pong(&pe->rl.paths[i], (uint32_t)MIN(now_us -
+			    q->sent_us, UINT32_MAX), now);
 		return;
 	}
 	if (pa_is_probe(pe, m->txid)) {
@@ -596,6 +630,7 @@ pa_peer_new(const uint8_t *key, uint64_t now)
 		return NULL;
 	}
 	ps_peer_init(&pe->ps, now);
+	ps_peer_init(&pe->rl, now);
 	randombytes_buf(pe->probe_tag, sizeof(pe->probe_tag));
 	PA.peers[PA.npeers++] = pe;
 	return pe;
@@ -658,6 +693,22 @@ paths_best(const uint8_t key[NODE_KEYLEN], struct sockaddr_storage *ss)
 	return true;
 }
 
+/* A relay that has just died is not given out before the next tick. */
+bool
+paths_relay(const uint8_t key[NODE_KEYLEN], struct sockaddr_storage *ss)
+{
+	struct pa_peer		*pe = pa_find(key);
+	const struct ps_path	*p;
+
+	if (pe == NULL || pe->rl.best < 0)
+		return false;
+	p = &pe->rl.paths[pe->rl.best];
+	if (!relayc_usable_at((const struct sockaddr *)&p->sa))
+		return false;
+	*ss = p->sa;
+	return true;
+}
+
 /* This node's NAT, from the last netcheck and its LAN addresses. */
 void
 paths_self_changed(void)
@@ -713,16 +764,16 @@ pa_ms(uint32_t us, bool have)
 }
 
 static json_t *
-pa_path_json(const struct pa_peer *pe, size_t i)
+pa_path_json(const struct ps_peer *pp, size_t i)
 {
-	const struct ps_path	*p = &pe->ps.paths[i];
+	const struct ps_path	*p = &pp->paths[i];
 	char			 ep[LR_SOCKADDR_STRLEN];
 	int			 loss = ps_loss_pct(p);
 
 	return json_pack("{s:s, s:s, s:s, s:o, s:o, s:o}",
 	    "endpoint", sockaddr_fmt((struct sockaddr *)&p->sa, ep,
 	    sizeof(ep)), "kind", ps_kind_name(p->kind),
-	    "state", (int)i == pe->ps.best ? "chosen" : ps_alive(p) ?
+	    "state", (int)i == pp->best ? "chosen" : ps_alive(p) ?
 	    "valid" : p->last_pong_ms != 0 ? "dead" : "probing",
 	    "rtt_ms", pa_ms(p->srtt_us, p->last_pong_ms != 0),
 	    "jitter_ms", pa_ms(p->jitter_us, p->last_pong_ms != 0),
@@ -736,7 +787,7 @@ paths_peer_json(const uint8_t key[NODE_KEYLEN])
 	const struct ps_path	*p, *m;
 	char			 reason[PS_REASON_MAX * 2];
 	char			 seen[LR_SOCKADDR_STRLEN];
-	json_t			*cands, *o;
+	json_t			*cands, *relays, *o;
 	size_t			 i;
 	int			 loss;
 
@@ -746,13 +797,17 @@ paths_peer_json(const uint8_t key[NODE_KEYLEN])
 	    sizeof(reason));
 	cands = json_array();
 	for (i = 0; cands != NULL && i < pe->ps.npaths; i++)
-		json_array_append_new(cands, pa_path_json(pe, i));
+		json_array_append_new(cands, pa_path_json(&pe->ps, i));
+	relays = json_array();
+	for (i = 0; relays != NULL && i < pe->rl.npaths; i++)
+		json_array_append_new(relays, pa_path_json(&pe->rl, i));
 	p = pe->ps.best >= 0 ? &pe->ps.paths[pe->ps.best] : NULL;
-	/* no direct path: the figures are the relayed path's, if measured */
-	m = p != NULL ? p : pe->relay.last_pong_ms != 0 ? &pe->relay : NULL;
+	/* no direct path: the figures are the chosen relay's, if any */
+	m = p != NULL ? p : pe->rl.best >= 0 ? &pe->rl.paths[pe->rl.best] :
+	    NULL;
 	loss = m != NULL ? ps_loss_pct(m) : -1;
 	o = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, "
-	    "s:o}", "path", p != NULL ? "direct" : "none",
+	    "s:o, s:o}", "path", p != NULL ? "direct" : "none",
 	    "reason", reason, "nat", ps_nat_name(&pe->ps.nat),
 	    "switched", pe->ps.why,
 	    "rtt_ms", pa_ms(m != NULL ? m->srtt_us : 0, m != NULL),
@@ -766,7 +821,7 @@ paths_peer_json(const uint8_t key[NODE_KEYLEN])
 	    json_null(),
 	    "predicted_port", pe->predicted != 0 ?
 	    json_integer(pe->predicted) : json_null(),
-	    "candidates", cands);
+	    "candidates", cands, "relays", relays);
 	return o;
 }
 

@@ -289,6 +289,7 @@ ps_kind_name(uint8_t kind)
 	case PS_STUN:		return "public";
 	case PS_CONFIGURED:	return "configured";
 	case PS_LEARNED:	return "learned";
+	case PS_RELAY:		return "relay";
 	}
 	return "unknown";
 }

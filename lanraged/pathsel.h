@@ -33,6 +33,7 @@ enum ps_kind {
 	PS_STUN,		/* its NAT's mapping, seen by STUN */
 	PS_CONFIGURED,
 	PS_LEARNED,		/* where its authenticated disco came from */
+	PS_RELAY,		/* a relay, measured end to end (paths.c) */
 };
 
 /* A NAT as netcheck classifies it (control.h's CONTROL_NAT_* codes). */

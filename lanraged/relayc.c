@@ -254,6 +254,21 @@ rc_keep_unlisted(struct rc_relay *next, size_t n, uint64_t now)
 	return kept;
 }
 
+/* The setting, read with each list and when set, not on every choice. */
+static void
+rc_region_read(void)
+{
+	if (settings_get("relay.region", RC.region, sizeof(RC.region)) == -1)
+		RC.region[0] = '\0';
+}
+
+void
+relayc_reload(void)
+{
+	rc_region_read();
+	rc_choose(clock_mono_us() / 1000);
+}
+
 size_t
 relayc_list(const struct control_relay_list *l)
 {
@@ -274,9 +289,7 @@ relayc_list(const struct control_relay_list *l)
 		changed = memcmp(next[i].key, RC.r[i].key, RELAY_KEYLEN) != 0 ||
 		    !sockaddr_eq((struct sockaddr *)&next[i].sa,
 		    (struct sockaddr *)&RC.r[i].sa);
-	/* the setting, read here rather than on every choice */
-	if (settings_get("relay.region", RC.region, sizeof(RC.region)) == -1)
-		RC.region[0] = '\0';
+	rc_region_read();
 	memcpy(RC.r, next, n * sizeof(next[0]));
 	RC.n = n;
 	RC.best = -1;
@@ -370,6 +383,51 @@ relayc_best(struct sockaddr_storage *ss)
 		return false;
 	*ss = RC.r[RC.best].sa;
 	return true;
+}
+
+/* Ours when the node has a region and a relay of it is alive. */
+static bool
+rc_region_alive(uint64_t now)
+{
+	size_t	 i;
+
+	for (i = 0; RC.region[0] != '\0' && i < RC.n; i++)
+		if (rc_alive(&RC.r[i], now) &&
+		    strcmp(RC.r[i].region, RC.region) == 0)
+			return true;
+	return false;
+}
+
+static bool
+rc_usable(const struct rc_relay *r, bool ours, uint64_t now)
+{
+	return rc_alive(r, now) && (!ours || strcmp(r->region, RC.region) == 0);
+}
+
+size_t
+relayc_usable(struct sockaddr_storage *ss, size_t max)
+{
+	uint64_t	 now = clock_mono_us() / 1000;
+	bool		 ours = rc_region_alive(now);
+	size_t		 i, n = 0;
+
+	for (i = 0; i < RC.n && n < max; i++)
+		if (rc_usable(&RC.r[i], ours, now))
+			ss[n++] = RC.r[i].sa;
+	return n;
+}
+
+bool
+relayc_usable_at(const struct sockaddr *sa)
+{
+	uint64_t	 now = clock_mono_us() / 1000;
+	bool		 ours = rc_region_alive(now);
+	size_t		 i;
+
+	for (i = 0; i < RC.n; i++)
+		if (sockaddr_eq(sa, (struct sockaddr *)&RC.r[i].sa))
+			return rc_usable(&RC.r[i], ours, now);
+	return false;
 }
 
 bool

@@ -13,6 +13,8 @@
 #   party_relay_key N               key of relay N (PT_RELAY_PUB_N), before controld
 #   party_relayd N REGION           lanrage-relayd N at 10.99.0.(40+N):51820
 #   party_relayd_kill N             kill -9 relay N
+#   party_relay_slow N "IP MS"...   delay what relay N sends to IP by MS ms
+#                                   (again: new delays, under traffic)
 #   party_node X                    netd + lanraged in node X (a, b or c)
 #   party_node_stop X               SIGTERM lanraged of X, wait for it
 #   party_node_server X             name node-X, this controld and its key
@@ -41,6 +43,7 @@ PT_CONTROLD=$(pwd)/$BUILD/sbin/lanrage-controld
 PT_CTL=$(pwd)/$BUILD/bin/lanragectl
 PT_UI=${PT_UI:-$(pwd)/ui}
 PT_RELAYD=$(pwd)/$BUILD/sbin/lanrage-relayd
+PT_DELAY=$(pwd)/$BUILD/tests/integration/delay-tun
 PT_UID=65534			# every daemon drops to this user
 PT_SRV=lrp$$s
 PT_BR=lrpbr$$
@@ -305,6 +308,34 @@ party_relayd_kill() {
 	eval "pid=\$PT_RELAY_PID_$1"
 	kill -9 "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
+}
+
+# The kernel has no netem: relay N's packets to the IPs named are routed
+# into a TUN whose helper (delay-tun) holds them, then forwarded out.
+party_relay_slow() {
+	n=$1 ns=lrp$$g$1 rules=$PT_RUN/slow$1
+	shift
+	printf '%s\n' "$@" >"$rules.new" && mv "$rules.new" "$rules"
+	eval "pid=\${PT_SLOW_PID_$n:-}"
+	if [ -n "$pid" ]; then
+		kill -HUP "$pid"
+	else
+		ip netns exec "$ns" "$PT_DELAY" dly "$rules" \
+		    >>"$PT_RUN/slow$n.log" 2>&1 &
+		eval "PT_SLOW_PID_$n=\$!"
+		wait_for 5 ip -n "$ns" link show dly || pt_fail "delay-tun $n"
+		ip -n "$ns" link set dly up
+		ip netns exec "$ns" sysctl -qw net.ipv4.ip_forward=1 \
+		    net.ipv4.conf.all.rp_filter=0 \
+		    net.ipv4.conf.dly.rp_filter=0 \
+		    net.ipv4.conf.dly.accept_local=1
+		# only what the relay sends goes in; what comes out is routed
+		ip -n "$ns" rule add iif lo lookup 100 pref 100
+	fi
+	for r in "$@"; do
+		ip -n "$ns" route replace "${r%% *}/32" dev dly table 100 ||
+		    pt_fail "route for $r"
+	done
 }
 
 # The node's files live in $PT_RUN/X; its netd is started once.

@@ -172,4 +172,16 @@ ssize_t	 wg_sendto_framed(int udp_fd, const void *, size_t,
 /* timers.c */
 void	*wg_timer_main(void *);
 
+/*
+ * Which relay carries a relayed peer is the owner's choice, measured end
+ * to end (wg_device_set_endpoint); the peer may send through another,
+ * and both work, so a packet from a relay does not move an endpoint
+ * that is a relay already.  Peer lock held.
+ */
+static inline bool
+wg_endpoint_follows(const struct wg_peer *p, bool relayed)
+{
+	return !(relayed && p->endpoint_relayed && p->endpoint_len > 0);
+}
+
 #endif

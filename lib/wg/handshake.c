@@ -58,9 +58,11 @@ wg_set_endpoint(struct wg_peer *p, const struct sockaddr *sa, socklen_t len,
 	if (len > sizeof(p->endpoint))
 		return;
 	pthread_mutex_lock(&p->lock);
-	memcpy(&p->endpoint, sa, len);
-	p->endpoint_len = len;
-	p->endpoint_relayed = relayed;
+	if (wg_endpoint_follows(p, relayed)) {
+		memcpy(&p->endpoint, sa, len);
+		p->endpoint_len = len;
+		p->endpoint_relayed = relayed;
+	}
 	pthread_mutex_unlock(&p->lock);
 }
 

@@ -550,14 +550,15 @@ wg_same_addr(const struct sockaddr_storage *a, socklen_t alen,
 }
 
 /*
- * Roaming: the endpoint follows authenticated packets, through a relay
- * or not (peer lock held).
+ * Roaming: the endpoint follows authenticated packets, to or from a
+ * relay, but not from one relay to another (peer lock held).
  */
 static void
 wg_roam(struct wg_peer *p, const struct sockaddr_storage *ss, socklen_t len,
     bool relayed)
 {
 	if (len > 0 && len <= sizeof(p->endpoint) &&
+	    wg_endpoint_follows(p, relayed) &&
 	    (!wg_same_addr(&p->endpoint, p->endpoint_len, ss, len) ||
 	    p->endpoint_relayed != relayed)) {
 		memcpy(&p->endpoint, ss, len);
