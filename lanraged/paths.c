@@ -144,61 +144,51 @@ pa_send_relayed(struct pa_peer *pe, const struct disco_msg *m,
 	return wg_device_send_other(PA.dev, f.data, f.len, sa, len);
 }
 
+static void
+pa_ping_msg(struct disco_msg *m, const uint8_t txid[DISCO_TXIDLEN])
+{
+	memset(m, 0, sizeof(*m));
+	m->type = DISCO_PING;
+	memcpy(m->txid, txid, DISCO_TXIDLEN);
+	m->time_ms = clock_wall_ms();
+}
+
 static int
 pa_ping_to(struct pa_peer *pe, const uint8_t txid[DISCO_TXIDLEN],
     const struct sockaddr *sa, socklen_t len)
 {
 	struct disco_msg	 m;
 
-	memset(&m, 0, sizeof(m));
-	m.type = DISCO_PING;
-	memcpy(m.txid, txid, DISCO_TXIDLEN);
-	m.time_ms = clock_wall_ms();
+	pa_ping_msg(&m, txid);
 	return pa_send(pe, &m, sa, len);
 }
 
-/* A ping on path i, remembered until its pong or PS_PONG_WAIT_MS. */
+/*
+ * A ping on path p (of pe->ps, or through a relay of pe->rl), remembered
+ * until its pong or PS_PONG_WAIT_MS.
+ */
 static void
-pa_ping_path(struct pa_peer *pe, size_t i, uint64_t now_us)
+pa_ping_path(struct pa_peer *pe, struct ps_path *p, bool relayed,
+    uint64_t now_us)
 {
-	struct ps_path		*p = &pe->ps.paths[i];
 	struct pa_pending	*q = &pe->pend[pe->pend_next];
-
-	pe->pend_next = (pe->pend_next + 1) % PA_PENDING;
-	randombytes_buf(q->txid, sizeof(q->txid));
-	q->sa = p->sa;
-	q->sent_us = now_us;
-	q->used = true;
-	q->relayed = false;
-	ps_ping_sent(p, now_us / 1000);
-	if (pa_ping_to(pe, q->txid, (struct sockaddr *)&p->sa,
-	    pa_salen(&p->sa)) == -1)
-		log_debug("paths: ping: %s", strerror(errno));
-}
-
-/* A ping to the peer through relay i of pe->rl, answered the same way. */
-static void
-pa_ping_relayed(struct pa_peer *pe, size_t i, uint64_t now_us)
-{
-	struct ps_path		*p = &pe->rl.paths[i];
-	struct pa_pending	*q;
 	struct disco_msg	 m;
+	int			 rc;
 
-	q = &pe->pend[pe->pend_next];
 	pe->pend_next = (pe->pend_next + 1) % PA_PENDING;
 	randombytes_buf(q->txid, sizeof(q->txid));
 	q->sa = p->sa;
 	q->sent_us = now_us;
 	q->used = true;
-	q->relayed = true;
+	q->relayed = relayed;
 	ps_ping_sent(p, now_us / 1000);
-	memset(&m, 0, sizeof(m));
-	m.type = DISCO_PING;
-	memcpy(m.txid, q->txid, DISCO_TXIDLEN);
-	m.time_ms = clock_wall_ms();
-	if (pa_send_relayed(pe, &m, (struct sockaddr *)&p->sa,
-	    pa_salen(&p->sa)) == -1)
-		log_debug("paths: relayed ping: %s", strerror(errno));
+	pa_ping_msg(&m, q->txid);
+	rc = relayed ? pa_send_relayed(pe, &m, (struct sockaddr *)&p->sa,
+	    pa_salen(&p->sa)) : pa_send(pe, &m, (struct sockaddr *)&p->sa,
+	    pa_salen(&p->sa));
+	if (rc == -1)
+		log_debug("paths: %sping: %s", relayed ? "relayed " : "",
+		    strerror(errno));
 }
 
 /*
@@ -228,7 +218,7 @@ pa_relays_tick(struct pa_peer *pe, uint64_t now_us)
 	ps_prune(&pe->rl);
 	for (i = 0; i < pe->rl.npaths; i++)
 		if (ps_ping_due(&pe->rl, i, now))
-			pa_ping_relayed(pe, i, now_us);
+			pa_ping_path(pe, &pe->rl.paths[i], true, now_us);
 	if (!ps_select(&pe->rl, now))
 		return;
 	if (pe->rl.best < 0) {
@@ -398,7 +388,7 @@ pa_peer_tick(struct pa_peer *pe, uint64_t now_us)
 		if (p->kind == PS_STUN && !ps_alive(p) && pe->predicted != 0 &&
 		    pe->ps.best < 0)
 			pa_probe_predicted(pe);
-		pa_ping_path(pe, i, now_us);
+		pa_ping_path(pe, &pe->ps.paths[i], false, now_us);
 	}
 	pa_birthday(pe, now);
 	pa_select(pe, now, true);
@@ -490,7 +480,7 @@ pa_ping_in(struct pa_peer *pe, const struct disco_msg *m,
 	/* Where its pings come from is a path too: ping it back now. */
 	i = ps_path_add(&pe->ps, sa, len, PS_LEARNED, now_us / 1000);
 	if (i >= 0 && (i >= before || pe->ps.paths[i].pings == 0))
-		pa_ping_path(pe, (size_t)i, now_us);
+		pa_ping_path(pe, &pe->ps.paths[i], false, now_us);
 }
 
 /*
@@ -540,7 +530,7 @@ pa_pong_in(struct pa_peer *pe, const struct disco_msg *m,
 		/* A guess hit: validate it as a path of its own. */
 		log_info("paths: %s: a guessed port answered", pe->name);
 		if ((i = ps_path_add(&pe->ps, sa, len, PS_LEARNED, now)) >= 0)
-			pa_ping_path(pe, (size_t)i, now_us);
+			pa_ping_path(pe, &pe->ps.paths[i], false, now_us);
 		return;
 	}
 	if ((q = pa_pending_find(pe, m->txid)) == NULL || q->relayed) {

@@ -13,6 +13,8 @@
 #   party_relay_key N               key of relay N (PT_RELAY_PUB_N), before controld
 #   party_relayd N REGION           lanrage-relayd N at 10.99.0.(40+N):51820
 #   party_relayd_kill N             kill -9 relay N
+#   party_two_relays                controld and relays 1 (alpha) and 2 (beta)
+#   party_relays_registered N       wait until N relays registered with controld
 #   party_relay_slow N "IP MS"...   delay what relay N sends to IP by MS ms
 #                                   (again: new delays, under traffic)
 #   party_node X                    netd + lanraged in node X (a, b or c)
@@ -302,6 +304,23 @@ party_relayd() {
 	eval "PT_RELAY_PID_$n=\$!"
 	wait_for 5 ip netns exec "$ns" sh -c "ss -lun | grep -q :51820" ||
 	    pt_fail "relayd $n did not start"
+}
+
+party_two_relays() {
+	party_relay_key 1
+	party_relay_key 2
+	PT_CONTROLD_EXTRA="RelayKeys = $PT_RELAY_PUB_1, $PT_RELAY_PUB_2
+RelayReport = 2"
+	party_controld
+	party_relayd 1 alpha
+	party_relayd 2 beta
+}
+
+party_relays_registered() {
+	pr_want=$1
+	pr_count() { [ "$(grep -c 'registered' "$PT_RUN/controld.log")" \
+	    -ge "$pr_want" ]; }
+	wait_for 10 pr_count || pt_fail "the relays did not register"
 }
 
 party_relayd_kill() {

@@ -15,21 +15,14 @@ party_require nft iperf3
 
 PT_DIRECT=""
 party_topology
-party_relay_key 1
-party_relay_key 2
-PT_CONTROLD_EXTRA="RelayKeys = $PT_RELAY_PUB_1, $PT_RELAY_PUB_2
-RelayReport = 2"
-party_controld
-party_relayd 1 alpha
-party_relayd 2 beta
+party_two_relays
 party_nat_node p 4 symmetric
 party_nat_node q 9 symmetric
 for x in p q; do
 	party_node "$x"
 	party_node_server "$x"
 done
-registered() { [ "$(grep -c 'registered' "$PT_RUN/controld.log")" -ge 2 ]; }
-wait_for 10 registered || pt_fail "the relays did not register"
+party_relays_registered 2
 ok "two relays registered with controld"
 
 ctl p party create "relayed" >/dev/null || pt_fail "party create"

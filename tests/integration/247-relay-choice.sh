@@ -21,13 +21,7 @@ party_require nft
 R1=10.99.0.41:51820 R2=10.99.0.42:51820
 PT_DIRECT=""
 party_topology
-party_relay_key 1
-party_relay_key 2
-PT_CONTROLD_EXTRA="RelayKeys = $PT_RELAY_PUB_1, $PT_RELAY_PUB_2
-RelayReport = 2"
-party_controld
-party_relayd 1 alpha
-party_relayd 2 beta
+party_two_relays
 party_relay_slow 1 "10.99.0.29 30"
 party_relay_slow 2 "10.99.0.24 15" "10.99.0.26 30"
 party_nat_node p 4 symmetric
@@ -37,8 +31,7 @@ for x in p q t; do
 	party_node "$x"
 	party_node_server "$x"
 done
-registered() { [ "$(grep -c 'registered' "$PT_RUN/controld.log")" -ge 2 ]; }
-wait_for 10 registered || pt_fail "the relays did not register"
+party_relays_registered 2
 
 ctl p party create "choice" >/dev/null || pt_fail "party create"
 link=$(ctl p invite) || pt_fail "invite"
